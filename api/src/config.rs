@@ -1,0 +1,292 @@
+//! Configuration from the environment: complete defaults, validated at start
+//! (every problem listed at once), secrets redacted in `Debug`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Every `SMRM_*` variable SMRM reads; any other is warned about (a typo).
+const KNOWN: &[&str] = &[
+    "SMRM_ADDR",
+    "SMRM_JWT_SECRET",
+    "SMRM_SIGNUP",
+    "SMRM_OUTBOUND_ALLOW_PRIVATE",
+    "SMRM_WEBHOOK_RETRY_SECONDS",
+    "SMRM_SOURCE_MIN_POLL_SECONDS",
+    "SMRM_MAX_BODY_BYTES",
+    "SMRM_RATE_LIMIT_PER_MINUTE",
+    "SMRM_AUTH_RATE_LIMIT_PER_MINUTE",
+    "SMRM_ACCESS_TOKEN_SECONDS",
+    "SMRM_CORS_ORIGINS",
+    "SMRM_DB_MAX_CONNECTIONS",
+    "SMRM_LOG_FORMAT",
+    "SMRM_WORKERS",
+];
+
+#[derive(Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub database_url: String,
+    /// PostgreSQL schema (tests); `None` uses the server's default.
+    pub database_schema: Option<String>,
+    pub db_max_connections: u32,
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key.
+    pub redis_namespace: String,
+    pub jwt_secret: Vec<u8>,
+    pub access_token_seconds: u64,
+    pub signup_enabled: bool,
+    pub outbound_allow_private: bool,
+    pub webhook_retry_seconds: Vec<u64>,
+    pub source_min_poll_seconds: u64,
+    pub max_body_bytes: usize,
+    pub rate_limit_per_minute: u32,
+    pub auth_rate_limit_per_minute: u32,
+    /// `None`: no CORS headers; `Some([])`: any origin; otherwise these origins.
+    pub cors_origins: Option<Vec<String>>,
+    pub log_json: bool,
+    /// HTTP worker threads (default: one per core).
+    pub workers: Option<usize>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("database_schema", &self.database_schema)
+            .field("db_max_connections", &self.db_max_connections)
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("jwt_secret", &"<redacted>")
+            .field("access_token_seconds", &self.access_token_seconds)
+            .field("signup_enabled", &self.signup_enabled)
+            .field("outbound_allow_private", &self.outbound_allow_private)
+            .field("webhook_retry_seconds", &self.webhook_retry_seconds)
+            .field("source_min_poll_seconds", &self.source_min_poll_seconds)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("rate_limit_per_minute", &self.rate_limit_per_minute)
+            .field("auth_rate_limit_per_minute", &self.auth_rate_limit_per_minute)
+            .field("cors_origins", &self.cors_origins)
+            .field("log_json", &self.log_json)
+            .field("workers", &self.workers)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    match rest.split_once('@') {
+        Some((auth, host)) => match auth.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://smrm.db?mode=rwc";
+
+impl Config {
+    /// Reads and validates the environment.
+    pub fn from_env() -> Result<Self, Vec<String>> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, Vec<String>> {
+        let mut errors = Vec::new();
+        let parse = |name: &str, default: &str| -> String { get(name).unwrap_or_else(|| default.to_owned()) };
+        let addr_raw = parse("SMRM_ADDR", "127.0.0.1:8080");
+        let database_url = parse("DATABASE_URL", DEFAULT_DATABASE_URL);
+        let redis_url = get("REDIS_URL").filter(|s| !s.is_empty());
+
+        let mut num = |name: &str, default: u64, min: u64, max: u64| -> u64 {
+            let raw = get(name).unwrap_or_else(|| default.to_string());
+            match raw.trim().parse::<u64>() {
+                Ok(v) if (min..=max).contains(&v) => v,
+                _ => {
+                    errors.push(format!("{name}={raw}: expected a whole number from {min} to {max}"));
+                    default
+                }
+            }
+        };
+        let max_body_bytes = num("SMRM_MAX_BODY_BYTES", 16 * 1024 * 1024, 1024, 1 << 30) as usize;
+        let rate_limit_per_minute = num("SMRM_RATE_LIMIT_PER_MINUTE", 6000, 1, 10_000_000) as u32;
+        let auth_rate_limit_per_minute = num("SMRM_AUTH_RATE_LIMIT_PER_MINUTE", 30, 1, 10_000_000) as u32;
+        let source_min_poll_seconds = num("SMRM_SOURCE_MIN_POLL_SECONDS", 60, 1, 86_400);
+        let access_token_seconds = num("SMRM_ACCESS_TOKEN_SECONDS", 900, 30, 86_400);
+        let db_max_connections = num("SMRM_DB_MAX_CONNECTIONS", 16, 1, 1000) as u32;
+        let workers = get("SMRM_WORKERS").map(|_| num("SMRM_WORKERS", 2, 1, 256) as usize);
+
+        let mut flag = |name: &str, default: bool| -> bool {
+            match get(name).as_deref().map(str::trim) {
+                None => default,
+                Some("true" | "1" | "yes") => true,
+                Some("false" | "0" | "no") => false,
+                Some(other) => {
+                    errors.push(format!("{name}={other}: expected true or false"));
+                    default
+                }
+            }
+        };
+        let signup_enabled = flag("SMRM_SIGNUP", true);
+        let outbound_allow_private = flag("SMRM_OUTBOUND_ALLOW_PRIVATE", false);
+
+        let retry_raw = get("SMRM_WEBHOOK_RETRY_SECONDS").unwrap_or_else(|| "5,300,1800,7200,18000,36000".into());
+        let webhook_retry_seconds: Vec<u64> = retry_raw.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+        if webhook_retry_seconds.is_empty() || webhook_retry_seconds.len() != retry_raw.split(',').count() {
+            errors.push(format!("SMRM_WEBHOOK_RETRY_SECONDS={retry_raw}: expected comma-separated seconds"));
+        }
+
+        let addr = addr_raw.parse().unwrap_or_else(|_| {
+            errors.push(format!("SMRM_ADDR={addr_raw}: expected host:port such as 127.0.0.1:8080"));
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        });
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            errors.push(format!("DATABASE_URL={}: expected sqlite:… or postgres://…", redact_url(&database_url)));
+        }
+        if let Some(url) = &redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            errors.push(format!("REDIS_URL={}: expected redis://…", redact_url(url)));
+        }
+        let cors_origins = get("SMRM_CORS_ORIGINS").map(|raw| {
+            if raw.trim() == "*" {
+                Vec::new()
+            } else {
+                raw.split(',').map(|s| s.trim().trim_end_matches('/').to_owned()).filter(|s| !s.is_empty()).collect()
+            }
+        });
+        let log_json = match get("SMRM_LOG_FORMAT").as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => {
+                errors.push(format!("SMRM_LOG_FORMAT={other}: expected text or json"));
+                false
+            }
+        };
+        let jwt_secret = match get("SMRM_JWT_SECRET") {
+            Some(s) if s.len() >= 32 => s.into_bytes(),
+            Some(_) => {
+                errors.push("SMRM_JWT_SECRET: must be at least 32 characters".into());
+                Vec::new()
+            }
+            None => match jwt_secret_beside_sqlite(&database_url) {
+                Ok(secret) => secret,
+                Err(e) => {
+                    errors.push(e);
+                    Vec::new()
+                }
+            },
+        };
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Config {
+            addr,
+            database_url,
+            database_schema: None,
+            db_max_connections,
+            redis_url,
+            redis_namespace: "smrm".into(),
+            jwt_secret,
+            access_token_seconds,
+            signup_enabled,
+            outbound_allow_private,
+            webhook_retry_seconds,
+            source_min_poll_seconds,
+            max_body_bytes,
+            rate_limit_per_minute,
+            auth_rate_limit_per_minute,
+            cors_origins,
+            log_json,
+            workers,
+        })
+    }
+
+    /// Unknown `SMRM_*` variables: most likely typos.
+    pub fn unknown_variables() -> Vec<String> {
+        std::env::vars().map(|(k, _)| k).filter(|k| k.starts_with("SMRM_") && !KNOWN.contains(&k.as_str())).collect()
+    }
+}
+
+/// Without `SMRM_JWT_SECRET`, the embedded default keeps a random secret in a
+/// file beside the SQLite database (so tokens survive restarts). PostgreSQL
+/// deployments have several replicas and must set it.
+fn jwt_secret_beside_sqlite(database_url: &str) -> Result<Vec<u8>, String> {
+    let Some(rest) = database_url.strip_prefix("sqlite:") else {
+        return Err("SMRM_JWT_SECRET is required with PostgreSQL (every replica must share it)".into());
+    };
+    let path = rest.trim_start_matches("//").split('?').next().unwrap_or_default();
+    let random = || {
+        let mut bytes = [0u8; 32];
+        getrandom_fill(&mut bytes);
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>().into_bytes()
+    };
+    if path.is_empty() || path == ":memory:" || rest.contains("mode=memory") {
+        return Ok(random());
+    }
+    let file = PathBuf::from(format!("{path}.jwt-secret"));
+    if let Ok(existing) = std::fs::read(&file)
+        && existing.len() >= 32
+    {
+        return Ok(existing);
+    }
+    let secret = random();
+    std::fs::write(&file, &secret).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    tracing::warn!(file = %file.display(), "SMRM_JWT_SECRET is not set: generated one and kept it beside the SQLite database");
+    Ok(secret)
+}
+
+fn getrandom_fill(bytes: &mut [u8]) {
+    use smrm_domain::ports::SecretSource;
+    let s = smrm_infra::crypto::OsSecrets.random_alphanumeric(bytes.len());
+    bytes.copy_from_slice(s.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, Vec<String>> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_complete() {
+        let c = config(&[("DATABASE_URL", "sqlite::memory:")]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.max_body_bytes, 16_777_216);
+        assert_eq!(c.webhook_retry_seconds, vec![5, 300, 1800, 7200, 18000, 36000]);
+        assert!(c.signup_enabled && !c.outbound_allow_private);
+        assert_eq!(c.jwt_secret.len(), 64);
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_at_once() {
+        let errors = config(&[
+            ("SMRM_ADDR", "nowhere"),
+            ("SMRM_SIGNUP", "maybe"),
+            ("SMRM_MAX_BODY_BYTES", "-1"),
+            ("DATABASE_URL", "postgres://u:pw@h/db"),
+        ])
+        .unwrap_err();
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert!(errors.iter().all(|e| !e.contains("pw@")));
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let mut c = config(&[("DATABASE_URL", "sqlite::memory:")]).unwrap();
+        c.database_url = "postgres://smrm:hunter2@db/smrm".into();
+        c.redis_url = Some("redis://:s3cret@cache:6379".into());
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("s3cret"), "{shown}");
+        assert!(!shown.contains(&String::from_utf8_lossy(&c.jwt_secret).to_string()));
+    }
+}

@@ -1,0 +1,14 @@
+//! SMRM's HTTP API: actix-web handlers, DTOs with OpenAPI schemas, auth,
+//! problem+json errors, configuration, and the composition root (`startup`).
+
+pub mod auth;
+pub mod config;
+pub mod dto;
+pub mod extract;
+pub mod idempotency;
+pub mod openapi;
+pub mod problem;
+pub mod request_id;
+pub mod routes;
+pub mod startup;
+pub mod state;

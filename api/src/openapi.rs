@@ -1,0 +1,52 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use actix_web::App;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "SMRM API",
+        version = "1.0.0",
+        description = "Social Media Relationship Management: brand monitoring, sentiment, answers and reports for agencies and brands.\n\n\
+Conventions: JSON bodies with `snake_case` fields; unknown fields are rejected (422); RFC 3339 UTC timestamps; UUIDv7 ids. \
+Errors are `application/problem+json` (RFC 9457) with a stable `code`, the `request_id`, and for 422 an `errors` array of `{field, message}`. \
+Lists take `limit` (1–200, default 50) and `cursor` and answer `{data, next_cursor}` (keyset paging: stable at any depth). \
+Every POST accepts an `Idempotency-Key` header (kept 24 hours per tenant): the same key with the same request replays the first answer \
+(with `Idempotent-Replayed: true`), with another request answers 409. Every response carries `X-Request-Id`. \
+Authenticate with `Authorization: Bearer <token>`, where the token is an access token from `/v1/auth/token` or an API key (`smrm_…`).",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "service", description = "Health and readiness."),
+        (name = "access", description = "Signup, tokens, the caller and the tenant."),
+        (name = "users", description = "Users of the tenant and their roles (admin)."),
+        (name = "api-keys", description = "API keys for programs (admin)."),
+        (name = "brands", description = "Brands and their monitoring queries."),
+        (name = "competitor-sets", description = "A brand and its competitors: where Share of Voice is measured."),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.description = Some("An access token from `/v1/auth/token` (JWT) or an API key (`smrm_…`).".into());
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The whole document, as served at `/openapi.json` and committed in `openapi/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, api) =
+        App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes::configure).split_for_parts();
+    api
+}

@@ -1,0 +1,25 @@
+//! The HTTP endpoints. Each handler extracts, calls one domain service and
+//! maps the result; authorization is in its signature (`Auth<Role>`).
+
+pub mod access;
+pub mod brands;
+pub mod competitor_sets;
+pub mod service;
+
+use actix_web::HttpResponse;
+use actix_web::http::header::LOCATION;
+use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers every documented endpoint.
+pub fn configure(cfg: &mut ServiceConfig) {
+    service::configure(cfg);
+    access::configure(cfg);
+    brands::configure(cfg);
+    competitor_sets::configure(cfg);
+}
+
+/// `201 Created` with a `Location` header and the resource.
+pub fn created(location: String, body: &impl Serialize) -> HttpResponse {
+    HttpResponse::Created().insert_header((LOCATION, location)).json(body)
+}

@@ -1,0 +1,173 @@
+//! The composition root: wires the infra adapters into the domain services,
+//! and the services into the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::header;
+use actix_web::middleware::{Condition, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use smrm_domain::ports::{Clock, ReportCache, SystemClock};
+use smrm_domain::services::access::AccessService;
+use smrm_domain::services::brands::BrandService;
+use smrm_domain::services::competitor_sets::CompetitorSetService;
+use smrm_infra::cache::{MemoryCache, RedisCache};
+use smrm_infra::crypto::{Argon2Hasher, OsSecrets};
+use smrm_infra::{DbSettings, SqlStore};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::TokenIssuer;
+use crate::config::Config;
+use crate::problem::ApiError;
+use crate::state::AppState;
+use crate::{idempotency, openapi, request_id, routes};
+
+/// In-process report cache size.
+const MEMORY_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+/// Connects to the database and applies migrations (`smrm migrate`, and every start).
+pub async fn connect_and_migrate(config: &Config) -> Result<SqlStore, String> {
+    let store = SqlStore::connect(&DbSettings {
+        url: config.database_url.clone(),
+        schema: config.database_schema.clone(),
+        max_connections: config.db_max_connections,
+    })
+    .await
+    .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    store.migrate().await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+    Ok(store)
+}
+
+impl Application {
+    /// Migrates, wires everything and binds `config.addr` (port 0: any free port).
+    pub async fn build(config: Config) -> Result<Self, String> {
+        let store = Arc::new(connect_and_migrate(&config).await?);
+        let cache: Arc<dyn ReportCache> = match &config.redis_url {
+            Some(url) => Arc::new(RedisCache::new(url, &config.redis_namespace)?),
+            None => Arc::new(MemoryCache::new(MEMORY_CACHE_BYTES)),
+        };
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let state = web::Data::new(AppState {
+            access: AccessService {
+                tenants: store.clone(),
+                users: store.clone(),
+                sessions: store.clone(),
+                keys: store.clone(),
+                brands: store.clone(),
+                hasher: Arc::new(Argon2Hasher::new()),
+                secrets: Arc::new(OsSecrets),
+                clock: clock.clone(),
+            },
+            brands: BrandService { brands: store.clone(), cache: cache.clone(), clock: clock.clone() },
+            sets: CompetitorSetService {
+                sets: store.clone(),
+                brands: store.clone(),
+                cache: cache.clone(),
+                clock: clock.clone(),
+            },
+            idempotency: store.clone(),
+            readiness: store.clone(),
+            database: store.backend(),
+            cache,
+            tokens: TokenIssuer::new(&config.jwt_secret, config.access_token_seconds),
+            clock,
+            config: config.clone(),
+        });
+
+        spawn_idempotency_purge(state.clone());
+
+        let listener = TcpListener::bind(config.addr).map_err(|e| format!("cannot bind {}: {e}", config.addr))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let document = openapi::document();
+        let cors_origins = config.cors_origins.clone();
+        let mut server = HttpServer::new(move || {
+            let (app, _) = App::new().into_utoipa_app().configure(routes::configure).split_for_parts();
+            app.app_data(state.clone())
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document.clone()))
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
+                    }),
+                )
+                .default_service(web::to(no_route))
+                .wrap(from_fn(idempotency::middleware))
+                .wrap(Condition::new(cors_origins.is_some(), cors(cors_origins.as_deref().unwrap_or_default())))
+                .wrap(from_fn(request_id::middleware))
+        })
+        .listen(listener)
+        .map_err(|e| e.to_string())?
+        .shutdown_timeout(30);
+        if let Some(n) = config.workers {
+            server = server.workers(n);
+        }
+        Ok(Self { port, server: server.run() })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the process is told to stop (SIGINT/SIGTERM finish in-flight requests first).
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// `SMRM_CORS_ORIGINS`: `*` for any origin, or a comma-separated list.
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allow_any_method()
+        .allow_any_header()
+        .expose_headers([
+            "x-request-id",
+            "location",
+            "etag",
+            "retry-after",
+            "idempotent-replayed",
+            "ratelimit-limit",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+        ])
+        .max_age(3600);
+    if origins.is_empty() {
+        cors = cors.allow_any_origin();
+    }
+    for o in origins {
+        cors = cors.allowed_origin(o);
+    }
+    cors
+}
+
+async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!("no endpoint {} {}; see /docs", req.method(), req.path())))
+}
+
+/// Forgets idempotency keys older than 24 hours, hourly.
+fn spawn_idempotency_purge(state: web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let before = state.clock.now() - chrono::Duration::from_std(idempotency::TTL).unwrap_or_default();
+            match state.idempotency.purge(before).await {
+                Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "idempotency purge failed"),
+            }
+        }
+    });
+}

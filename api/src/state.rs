@@ -1,0 +1,34 @@
+//! What every handler can reach: the domain services and a few API-level parts.
+
+use std::sync::Arc;
+
+use actix_web::HttpRequest;
+use actix_web::web::Data;
+use smrm_domain::ports::{Clock, IdempotencyStore, Readiness, ReportCache};
+use smrm_domain::services::access::AccessService;
+use smrm_domain::services::brands::BrandService;
+use smrm_domain::services::competitor_sets::CompetitorSetService;
+
+use crate::auth::TokenIssuer;
+use crate::config::Config;
+
+pub struct AppState {
+    pub config: Config,
+    pub access: AccessService,
+    pub brands: BrandService,
+    pub sets: CompetitorSetService,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub readiness: Arc<dyn Readiness>,
+    /// `sqlite` or `postgres`.
+    pub database: &'static str,
+    pub cache: Arc<dyn ReportCache>,
+    pub tokens: TokenIssuer,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    /// The state of the app serving `req` (always registered by `startup`).
+    pub fn of(req: &HttpRequest) -> &AppState {
+        req.app_data::<Data<AppState>>().expect("AppState is registered").get_ref()
+    }
+}

@@ -1,0 +1,4 @@
+pub mod access;
+pub mod brand;
+pub mod competitor_set;
+pub mod tenant;

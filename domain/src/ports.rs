@@ -1,0 +1,214 @@
+//! What the domain needs from the outside world. `infra` implements these;
+//! every repository method takes the tenant first, so no row can be reached
+//! without naming whose it is.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::error::DomainResult;
+use crate::ids::{ApiKeyId, BrandId, CompetitorSetId, RefreshTokenId, SessionId, TenantId, UserId};
+use crate::model::access::{ApiKey, RefreshToken, Session, User};
+use crate::model::brand::Brand;
+use crate::model::competitor_set::CompetitorSet;
+use crate::model::tenant::Tenant;
+use crate::page::{Page, PageRequest};
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The wall clock, to the microsecond (what PostgreSQL keeps, so a value
+/// answered at creation equals the one read back later).
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        use chrono::SubsecRound;
+        Utc::now().trunc_subsecs(6)
+    }
+}
+
+/// Password hashing (argon2id in production). Slow by design: implementations
+/// run it off the async executor.
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    async fn hash(&self, password: &str) -> DomainResult<String>;
+    /// `hash: None` still spends the time of a verification, so that a login
+    /// for an unknown address takes as long as one with a wrong password.
+    async fn verify(&self, password: &str, hash: Option<&str>) -> bool;
+}
+
+/// Randomness and digests for bearer secrets (API keys, refresh tokens).
+pub trait SecretSource: Send + Sync {
+    /// `len` random alphanumeric characters from a CSPRNG.
+    fn random_alphanumeric(&self, len: usize) -> String;
+    /// A fast one-way digest of a high-entropy secret (hex SHA-256).
+    fn digest(&self, secret: &str) -> String;
+}
+
+#[async_trait]
+pub trait TenantRepository: Send + Sync {
+    async fn get_tenant(&self, tenant: TenantId) -> DomainResult<Tenant>;
+    async fn update_tenant(&self, tenant: &Tenant) -> DomainResult<()>;
+    /// Creates the tenant, its owner (with the password hash), the owner's
+    /// login session and first refresh token, all or nothing. Conflict when the
+    /// e-mail address is taken.
+    async fn create_tenant_with_owner(
+        &self,
+        tenant: &Tenant,
+        owner: &User,
+        password_hash: &str,
+        session: &Session,
+        refresh: &RefreshToken,
+    ) -> DomainResult<()>;
+}
+
+/// A stored user together with its password hash, for logins only.
+pub struct LoginRecord {
+    pub user: User,
+    pub password_hash: String,
+}
+
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// E-mail addresses are unique across SMRM (a login names no tenant), so this
+    /// is the one lookup that finds the tenant from the data.
+    async fn find_login(&self, email: &str) -> DomainResult<Option<LoginRecord>>;
+    async fn get_user(&self, tenant: TenantId, id: UserId) -> DomainResult<User>;
+    async fn list_users(&self, tenant: TenantId, page: PageRequest) -> DomainResult<Page<User>>;
+    /// Conflict when the e-mail address is taken.
+    async fn insert_user(&self, tenant: TenantId, user: &User, password_hash: &str) -> DomainResult<()>;
+    async fn update_user(&self, tenant: TenantId, user: &User, password_hash: Option<&str>) -> DomainResult<()>;
+    /// Deletes the user and every session of theirs.
+    async fn delete_user(&self, tenant: TenantId, id: UserId) -> DomainResult<()>;
+    async fn count_owners(&self, tenant: TenantId) -> DomainResult<u64>;
+}
+
+#[async_trait]
+pub trait SessionRepository: Send + Sync {
+    async fn create_session(&self, tenant: TenantId, session: &Session, refresh: &RefreshToken) -> DomainResult<()>;
+    /// The user of a live (not revoked) session.
+    async fn session_user(&self, tenant: TenantId, session: SessionId, user: UserId) -> DomainResult<Option<User>>;
+    async fn find_refresh(&self, tenant: TenantId, token_hash: &str) -> DomainResult<Option<(RefreshToken, Session)>>;
+    /// Marks `used` as used and stores `next`, atomically; `false` when
+    /// `used` had been used already (a concurrent replay).
+    async fn rotate_refresh(
+        &self,
+        tenant: TenantId,
+        used: RefreshTokenId,
+        next: &RefreshToken,
+        now: DateTime<Utc>,
+    ) -> DomainResult<bool>;
+    async fn revoke_session(&self, tenant: TenantId, session: SessionId, now: DateTime<Utc>) -> DomainResult<()>;
+}
+
+#[async_trait]
+pub trait ApiKeyRepository: Send + Sync {
+    async fn insert_api_key(&self, tenant: TenantId, key: &ApiKey, key_hash: &str) -> DomainResult<()>;
+    async fn find_api_key(&self, tenant: TenantId, key_hash: &str) -> DomainResult<Option<ApiKey>>;
+    async fn get_api_key(&self, tenant: TenantId, id: ApiKeyId) -> DomainResult<ApiKey>;
+    async fn list_api_keys(&self, tenant: TenantId, page: PageRequest) -> DomainResult<Page<ApiKey>>;
+    async fn delete_api_key(&self, tenant: TenantId, id: ApiKeyId) -> DomainResult<()>;
+    /// Records use, at most once per `granularity` (it is a write on a hot path).
+    async fn touch_api_key(
+        &self,
+        tenant: TenantId,
+        id: ApiKeyId,
+        now: DateTime<Utc>,
+        granularity: Duration,
+    ) -> DomainResult<()>;
+}
+
+#[async_trait]
+pub trait BrandRepository: Send + Sync {
+    async fn insert_brand(&self, tenant: TenantId, brand: &Brand) -> DomainResult<()>;
+    async fn get_brand(&self, tenant: TenantId, id: BrandId) -> DomainResult<Brand>;
+    /// `only`: restrict to these brands (a client's scope).
+    async fn list_brands(
+        &self,
+        tenant: TenantId,
+        only: Option<&[BrandId]>,
+        page: PageRequest,
+    ) -> DomainResult<Page<Brand>>;
+    async fn update_brand(&self, tenant: TenantId, brand: &Brand) -> DomainResult<()>;
+    /// Conflict (naming the sets) when a competitor set still uses the brand.
+    async fn delete_brand(&self, tenant: TenantId, id: BrandId) -> DomainResult<()>;
+    /// Which of `ids` are not brands of this tenant.
+    async fn missing_brands(&self, tenant: TenantId, ids: &[BrandId]) -> DomainResult<Vec<BrandId>>;
+}
+
+#[async_trait]
+pub trait CompetitorSetRepository: Send + Sync {
+    async fn insert_set(&self, tenant: TenantId, set: &CompetitorSet) -> DomainResult<()>;
+    async fn get_set(&self, tenant: TenantId, id: CompetitorSetId) -> DomainResult<CompetitorSet>;
+    /// `only`: restrict to sets whose own brand is one of these.
+    async fn list_sets(
+        &self,
+        tenant: TenantId,
+        only: Option<&[BrandId]>,
+        page: PageRequest,
+    ) -> DomainResult<Page<CompetitorSet>>;
+    async fn update_set(&self, tenant: TenantId, set: &CompetitorSet) -> DomainResult<()>;
+    async fn delete_set(&self, tenant: TenantId, id: CompetitorSetId) -> DomainResult<()>;
+}
+
+/// A response kept for an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub location: Option<String>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// This request owns the key now; complete or release it.
+    Claimed,
+    /// The key was used with the same request: answer this again.
+    Replay(StoredResponse),
+    /// The key was used with a different request.
+    Mismatch,
+    /// The first request with this key is still running.
+    InFlight,
+}
+
+/// Idempotency keys per tenant (anonymous requests use the nil tenant).
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` for a request whose fingerprint is `request_hash`; a record
+    /// older than `ttl` counts as absent.
+    async fn claim(
+        &self,
+        scope: TenantId,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> DomainResult<IdempotencyClaim>;
+    async fn complete(&self, scope: TenantId, key: &str, response: &StoredResponse) -> DomainResult<()>;
+    /// Forgets a claim whose request failed unexpectedly, so that a retry can run.
+    async fn release(&self, scope: TenantId, key: &str) -> DomainResult<()>;
+    /// Deletes records older than `before`; returns how many.
+    async fn purge(&self, before: DateTime<Utc>) -> DomainResult<u64>;
+}
+
+/// Computed reports, cached per tenant. Every method is infallible on purpose:
+/// a cache that is down is a miss, never a failed request.
+#[async_trait]
+pub trait ReportCache: Send + Sync {
+    async fn get(&self, tenant: TenantId, key: &str) -> Option<Vec<u8>>;
+    async fn put(&self, tenant: TenantId, key: &str, value: &[u8], ttl: Duration);
+    /// Makes every cached report of the tenant unreachable (its inputs changed).
+    async fn invalidate(&self, tenant: TenantId);
+    /// `"redis"` or `"memory"`, for `/readyz` and logs.
+    fn backend(&self) -> &'static str;
+}
+
+/// What `/readyz` asks: can the database be reached?
+#[async_trait]
+pub trait Readiness: Send + Sync {
+    async fn ready(&self) -> DomainResult<()>;
+}

@@ -1,0 +1,3 @@
+pub mod access;
+pub mod brands;
+pub mod competitor_sets;

@@ -1,0 +1,8 @@
+//! SMRM's driven adapters: the SQL store (SQLite and PostgreSQL through
+//! sea-orm), the report caches (Redis and in-process) and the crypto ports.
+
+pub mod cache;
+pub mod crypto;
+pub mod sql;
+
+pub use sql::{DbSettings, SqlStore};

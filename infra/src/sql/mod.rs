@@ -1,0 +1,114 @@
+//! The SQL adapter: one implementation of every repository port for SQLite
+//! and PostgreSQL, through sea-orm.
+
+mod access;
+mod brands;
+mod entities;
+mod idempotency;
+
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr};
+use serde::de::DeserializeOwned;
+use smrm_domain::DomainError;
+use smrm_migrations::{Migrator, MigratorTrait};
+
+/// Every repository port, over one connection pool.
+#[derive(Clone)]
+pub struct SqlStore {
+    db: DatabaseConnection,
+}
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct DbSettings {
+    pub url: String,
+    /// PostgreSQL only: the schema to use (tests run one schema per test).
+    pub schema: Option<String>,
+    pub max_connections: u32,
+}
+
+impl SqlStore {
+    pub async fn connect(settings: &DbSettings) -> Result<Self, DomainError> {
+        let mut opts = ConnectOptions::new(settings.url.clone());
+        opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(5)).connect_timeout(Duration::from_secs(5));
+        if settings.url.starts_with("sqlite:") {
+            // An in-memory database lives as long as its one connection, and a
+            // file database serialises writers anyway: one connection, kept.
+            opts.max_connections(1).min_connections(1).idle_timeout(None::<Duration>).max_lifetime(None::<Duration>);
+            opts.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5))
+            });
+        } else {
+            opts.max_connections(settings.max_connections).min_connections(1);
+            if let Some(schema) = &settings.schema {
+                opts.set_schema_search_path(schema.clone());
+            }
+        }
+        let db = Database::connect(opts).await.map_err(db_err)?;
+        Ok(Self { db })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), DomainError> {
+        Migrator::up(&self.db, None).await.map_err(db_err)
+    }
+
+    /// `Ok` when the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), DomainError> {
+        self.db.execute_unprepared("SELECT 1").await.map(|_| ()).map_err(db_err)
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self.db.get_database_backend() {
+            DbBackend::Postgres => "postgres",
+            DbBackend::Sqlite => "sqlite",
+            _ => "other",
+        }
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}
+
+/// Maps a database error into the domain's words: constraint violations
+/// become conflicts, lost connections `Unavailable`, the rest opaque.
+pub(crate) fn db_err(e: DbErr) -> DomainError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            return DomainError::Conflict("a resource with the same unique value already exists".into());
+        }
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+            return DomainError::Conflict("the resource is referenced by another resource".into());
+        }
+        _ => {}
+    }
+    let unavailable = match &e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(s)) | DbErr::Query(sea_orm::RuntimeErr::SqlxError(s)) => {
+            use sea_orm::sqlx::Error as X;
+            matches!(**s, X::Io(_) | X::PoolTimedOut | X::PoolClosed | X::Tls(_) | X::Protocol(_) | X::WorkerCrashed)
+        }
+        _ => false,
+    };
+    if unavailable { DomainError::Unavailable(e.to_string()) } else { DomainError::Internal(e.to_string()) }
+}
+
+/// Reads a JSON column written by this adapter.
+pub(crate) fn from_json<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, DomainError> {
+    serde_json::from_value(value).map_err(|e| DomainError::Internal(format!("corrupt JSON column: {e}")))
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).expect("domain values serialise to JSON")
+}
+
+#[async_trait::async_trait]
+impl smrm_domain::ports::Readiness for SqlStore {
+    async fn ready(&self) -> Result<(), DomainError> {
+        self.ping().await
+    }
+}

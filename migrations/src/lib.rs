@@ -1,0 +1,17 @@
+//! SMRM's schema, for SQLite and PostgreSQL alike: the only place tables are
+//! defined. Every tenant-owned table's primary key, unique indexes and foreign
+//! keys lead with `tenant_id` (tenancy by construction; the Citus shard key).
+
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m20261126_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_foundation::Migration)]
+    }
+}
