@@ -1,1 +1,277 @@
+//! The test harness: a real SMRM server per test, on a free port, over HTTP.
+//!
+//! By default each test gets an in-memory SQLite database and the in-process
+//! cache. With `TEST_DATABASE_URL=postgres://…` each test gets a fresh
+//! PostgreSQL schema (dropped afterwards); with `TEST_REDIS_URL=redis://…` the
+//! Redis cache under a key namespace of its own. Tests run in parallel.
 
+use std::time::Duration;
+
+use awc::http::{Method, StatusCode, header::HeaderMap};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use smrm_api::config::Config;
+use smrm_api::startup::Application;
+use uuid::Uuid;
+
+pub struct TestApp {
+    pub base: String,
+    client: awc::Client,
+    _schema: Option<SchemaGuard>,
+}
+
+/// An answer, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the status, printing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        self
+    }
+
+    /// Asserts a problem+json answer with this status and returns it.
+    #[track_caller]
+    pub fn problem(self, status: u16) -> Self {
+        let r = self.expect(status);
+        assert_eq!(r.header("content-type"), Some("application/problem+json"), "{}", r.text);
+        assert_eq!(r.body["status"], status, "{}", r.text);
+        assert!(r.body["request_id"].as_str().is_some_and(|s| !s.is_empty()), "{}", r.text);
+        r
+    }
+
+    /// The `field`s of a 422's `errors`.
+    pub fn fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or_default().to_owned()).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn id(&self) -> String {
+        self.body["id"].as_str().unwrap_or_else(|| panic!("no id in {}", self.text)).to_owned()
+    }
+}
+
+/// A request under construction.
+pub struct Req<'a> {
+    app: &'a TestApp,
+    method: Method,
+    path: String,
+    token: Option<String>,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+    content_type: Option<String>,
+}
+
+impl Req<'_> {
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn json(mut self, body: Value) -> Self {
+        self.body = Some(serde_json::to_vec(&body).unwrap());
+        self.content_type = Some("application/json".into());
+        self
+    }
+
+    pub fn raw(mut self, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        self.body = Some(body.into());
+        self.content_type = Some(content_type.to_owned());
+        self
+    }
+
+    pub async fn send(self) -> Resp {
+        let mut req = self.app.client.request(self.method, format!("{}{}", self.app.base, self.path));
+        if let Some(t) = &self.token {
+            req = req.insert_header(("authorization", format!("Bearer {t}")));
+        }
+        for (k, v) in &self.headers {
+            req = req.insert_header((k.as_str(), v.as_str()));
+        }
+        let mut res = match (self.body, self.content_type) {
+            (Some(body), Some(ct)) => req.insert_header(("content-type", ct)).send_body(body).await,
+            _ => req.send().await,
+        }
+        .expect("the server answers");
+        let bytes = res.body().limit(64 * 1024 * 1024).await.expect("a readable body");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp { status: res.status(), headers: res.headers().clone(), text, body }
+    }
+}
+
+/// A signed-up tenant: its owner's tokens and ids.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub id: String,
+    pub owner_id: String,
+    pub email: String,
+    pub password: String,
+    pub token: String,
+    pub refresh_token: String,
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    pub fn request(&self, method: Method, path: &str) -> Req<'_> {
+        Req { app: self, method, path: path.to_owned(), token: None, headers: vec![], body: None, content_type: None }
+    }
+
+    pub fn get(&self, path: &str) -> Req<'_> {
+        self.request(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> Req<'_> {
+        self.request(Method::POST, path)
+    }
+
+    pub fn patch(&self, path: &str) -> Req<'_> {
+        self.request(Method::PATCH, path)
+    }
+
+    pub fn delete(&self, path: &str) -> Req<'_> {
+        self.request(Method::DELETE, path)
+    }
+
+    /// Signs up a new tenant with a unique owner address.
+    pub async fn signup(&self, name: &str) -> Tenant {
+        let email = format!("owner-{}@{}.example", Uuid::now_v7().simple(), name.to_lowercase().replace(' ', "-"));
+        let r = self
+            .post("/v1/signup")
+            .json(json!({"tenant_name": name, "email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .expect(201);
+        Tenant {
+            id: r.body["tenant"]["id"].as_str().unwrap().into(),
+            owner_id: r.body["user"]["id"].as_str().unwrap().into(),
+            email,
+            password: PASSWORD.into(),
+            token: r.body["access_token"].as_str().unwrap().into(),
+            refresh_token: r.body["refresh_token"].as_str().unwrap().into(),
+        }
+    }
+
+    /// Creates a user with `role` in the tenant of `admin_token` and logs them in.
+    pub async fn user_token(&self, admin_token: &str, role: &str, brand_ids: &[&str]) -> String {
+        let email = format!("{role}-{}@example.com", Uuid::now_v7().simple());
+        self.post("/v1/users")
+            .token(admin_token)
+            .json(json!({"email": email, "password": PASSWORD, "role": role, "brand_ids": brand_ids}))
+            .send()
+            .await
+            .expect(201);
+        self.login(&email, PASSWORD).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let r =
+            self.post("/v1/auth/token").json(json!({"email": email, "password": password})).send().await.expect(200);
+        r.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn brand(&self, token: &str, name: &str) -> String {
+        self.post("/v1/brands")
+            .token(token)
+            .json(json!({"name": name, "keywords": [name]}))
+            .send()
+            .await
+            .expect(201)
+            .id()
+    }
+}
+
+/// The configuration of a test server: defaults, port 0, and the backends
+/// chosen by `TEST_DATABASE_URL` / `TEST_REDIS_URL`.
+fn test_config() -> Config {
+    let mut config = Config::from_lookup(|k| match k {
+        "DATABASE_URL" => Some("sqlite::memory:".into()),
+        "SMRM_ADDR" => Some("127.0.0.1:0".into()),
+        "SMRM_WORKERS" => Some("1".into()),
+        "SMRM_DB_MAX_CONNECTIONS" => Some("4".into()),
+        _ => None,
+    })
+    .expect("the test configuration is valid");
+    config.redis_url = std::env::var("TEST_REDIS_URL").ok().filter(|s| !s.is_empty());
+    config.redis_namespace = format!("smrm-test-{}", Uuid::now_v7().simple());
+    config
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server with the test configuration adjusted by `adjust`.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        let _ = tracing_subscriber::fmt().with_env_filter("info").with_test_writer().try_init();
+    }
+    let mut config = test_config();
+    let schema = match std::env::var("TEST_DATABASE_URL").ok().filter(|s| !s.is_empty()) {
+        Some(url) => {
+            let guard = SchemaGuard::create(&url).await;
+            config.database_url = url;
+            config.database_schema = Some(guard.schema.clone());
+            Some(guard)
+        }
+        None => None,
+    };
+    adjust(&mut config);
+    let app = Application::build(config).await.expect("the server starts");
+    let port = app.port();
+    actix_web::rt::spawn(app.run());
+    let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
+    TestApp { base: format!("http://127.0.0.1:{port}"), client, _schema: schema }
+}
+
+/// A PostgreSQL schema of one test, dropped when the test ends.
+struct SchemaGuard {
+    url: String,
+    schema: String,
+}
+
+impl SchemaGuard {
+    async fn create(url: &str) -> Self {
+        let schema = format!("t_{}", Uuid::now_v7().simple());
+        let db = Database::connect(url).await.expect("TEST_DATABASE_URL answers");
+        db.execute_unprepared(&format!("CREATE SCHEMA \"{schema}\"")).await.expect("create the test schema");
+        db.close().await.ok();
+        Self { url: url.to_owned(), schema }
+    }
+}
+
+impl Drop for SchemaGuard {
+    fn drop(&mut self) {
+        let (url, schema) = (self.url.clone(), self.schema.clone());
+        // Drop runs inside the test's runtime: do the async work on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                if let Ok(db) = Database::connect(&url).await {
+                    let _ = db.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).await;
+                    let _ = db.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}

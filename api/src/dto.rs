@@ -113,7 +113,7 @@ impl From<Tenant> for TenantDto {
 /// Changes to the tenant; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"timezone": "Europe/Moscow"}))]
+#[schema(as = TenantPatch, example = json!({"timezone": "Europe/Moscow"}))]
 pub struct TenantPatchDto {
     #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
@@ -148,7 +148,7 @@ impl From<User> for UserDto {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"email": "client@brand.example", "password": "a long passphrase", "role": "client", "brand_ids": ["0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d20"]}))]
+#[schema(as = NewUser, example = json!({"email": "client@brand.example", "password": "a long passphrase", "role": "client", "brand_ids": ["0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d20"]}))]
 pub struct NewUserDto {
     pub email: String,
     /// 10–256 characters.
@@ -170,7 +170,7 @@ impl From<NewUserDto> for smrm_domain::services::access::NewUser {
 /// ends the user's current logins.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"role": "viewer"}))]
+#[schema(as = UserPatch, example = json!({"role": "viewer"}))]
 pub struct UserPatchDto {
     #[serde(default, deserialize_with = "present")]
     pub email: Option<String>,
@@ -219,7 +219,7 @@ impl From<ApiKey> for ApiKeyDto {
 
 /// A new API key; `key` is shown in this answer only.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d30", "name": "CRM sync", "role": "analyst", "brand_ids": [], "prefix": "smrm_Xk3f9QaB", "created_at": "2026-11-26T10:00:00Z", "last_used_at": null, "key": "smrm_Xk3f9QaBcD4eF5gH6iJ7kL8mN9oP0qR1s0193f1d25c4e7a109f3b2a1c9e0b7d11"}))]
+#[schema(as = ApiKeyCreated, example = json!({"id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d30", "name": "CRM sync", "role": "analyst", "brand_ids": [], "prefix": "smrm_Xk3f9QaB", "created_at": "2026-11-26T10:00:00Z", "last_used_at": null, "key": "smrm_Xk3f9QaBcD4eF5gH6iJ7kL8mN9oP0qR1s0193f1d25c4e7a109f3b2a1c9e0b7d11"}))]
 pub struct ApiKeyCreatedDto {
     #[serde(flatten)]
     pub api_key: ApiKeyDto,
@@ -229,7 +229,7 @@ pub struct ApiKeyCreatedDto {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "CRM sync", "role": "analyst"}))]
+#[schema(as = NewApiKey, example = json!({"name": "CRM sync", "role": "analyst"}))]
 pub struct NewApiKeyDto {
     pub name: String,
     /// At most the caller's own role.
@@ -247,7 +247,7 @@ impl From<NewApiKeyDto> for smrm_domain::services::access::NewApiKey {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"tenant_name": "Acme Agency", "email": "owner@acme.example", "password": "a long passphrase"}))]
+#[schema(as = Signup, example = json!({"tenant_name": "Acme Agency", "email": "owner@acme.example", "password": "a long passphrase"}))]
 pub struct SignupDto {
     pub tenant_name: String,
     pub email: String,
@@ -267,7 +267,7 @@ pub struct SignupResponse {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"email": "owner@acme.example", "password": "a long passphrase"}))]
+#[schema(as = Login, example = json!({"email": "owner@acme.example", "password": "a long passphrase"}))]
 pub struct LoginDto {
     pub email: String,
     pub password: String,
@@ -275,7 +275,7 @@ pub struct LoginDto {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"refresh_token": "smrt_…"}))]
+#[schema(as = Refresh, example = json!({"refresh_token": "smrt_…"}))]
 pub struct RefreshDto {
     pub refresh_token: String,
 }
@@ -335,7 +335,7 @@ impl From<Brand> for BrandDto {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Daynet", "keywords": ["Daynet", "Дейнет"], "excluded_keywords": [], "languages": ["ru", "en"]}))]
+#[schema(as = NewBrand, example = json!({"name": "Daynet", "keywords": ["Daynet", "Дейнет"], "excluded_keywords": [], "languages": ["ru", "en"]}))]
 pub struct NewBrandDto {
     /// 1–200 characters, unique in the tenant.
     pub name: String,
@@ -357,7 +357,7 @@ impl From<NewBrandDto> for BrandInput {
 /// Changes to a brand; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"excluded_keywords": ["daynet.io jobs"]}))]
+#[schema(as = BrandPatch, example = json!({"excluded_keywords": ["daynet.io jobs"]}))]
 pub struct BrandPatchDto {
     #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
@@ -402,7 +402,7 @@ impl From<CompetitorSet> for CompetitorSetDto {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Telecom, Moscow", "brand_id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d20", "competitor_ids": ["0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d21"]}))]
+#[schema(as = NewCompetitorSet, example = json!({"name": "Telecom, Moscow", "brand_id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d20", "competitor_ids": ["0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d21"]}))]
 pub struct NewCompetitorSetDto {
     pub name: String,
     pub brand_id: Uuid,
@@ -419,7 +419,7 @@ impl From<NewCompetitorSetDto> for CompetitorSetInput {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"competitor_ids": ["0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d21", "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d22"]}))]
+#[schema(as = CompetitorSetPatch, example = json!({"competitor_ids": ["0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d21", "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d22"]}))]
 pub struct CompetitorSetPatchDto {
     #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
@@ -437,7 +437,7 @@ impl From<CompetitorSetPatchDto> for CompetitorSetPatch {
 
 /// `/healthz` and `/readyz`.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"status": "ok", "database": "postgres", "cache": "redis"}))]
+#[schema(as = Health, example = json!({"status": "ok", "database": "postgres", "cache": "redis"}))]
 pub struct HealthDto {
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -47,6 +47,18 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload, limit: usize) -
 /// Parses JSON, turning a type or shape error into a 422 that names the field
 /// (`items[3].published_at`) and malformed JSON into a 400.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // Syntax first (a cheap pass that allocates nothing), so that malformed
+    // JSON is always a 400, whatever field a typed parse would trip on first.
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        return Err(if body.iter().all(u8::is_ascii_whitespace) {
+            ApiError::bad_request("malformed_json", "the request body is empty; a JSON object is expected")
+        } else {
+            ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+        });
+    }
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -55,9 +67,6 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             serde_json::error::Category::Data => {
                 let field = if path == "." { "body".to_owned() } else { path };
                 ApiError::field(field, strip_position(&inner.to_string()))
-            }
-            _ if body.iter().all(u8::is_ascii_whitespace) => {
-                ApiError::bad_request("malformed_json", "the request body is empty; a JSON object is expected")
             }
             _ => ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}")),
         }

@@ -21,6 +21,7 @@ Every POST accepts an `Idempotency-Key` header (kept 24 hours per tenant): the s
 Authenticate with `Authorization: Bearer <token>`, where the token is an access token from `/v1/auth/token` or an API key (`smrm_…`).",
         license(name = "Apache-2.0")
     ),
+    components(schemas(crate::problem::Problem, crate::problem::ProblemField)),
     modifiers(&BearerAuth),
     tags(
         (name = "service", description = "Health and readiness."),

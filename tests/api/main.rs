@@ -1,1 +1,12 @@
+//! One integration-test binary (one link step) with a module per area.
 
+mod access;
+mod api_keys;
+mod brands;
+mod cache;
+mod competitor_sets;
+mod conventions;
+mod idempotency;
+mod roles;
+mod service;
+mod tenancy;

@@ -17,6 +17,10 @@ use smrm_migrations::{Migrator, MigratorTrait};
 #[derive(Clone)]
 pub struct SqlStore {
     db: DatabaseConnection,
+    /// For an in-memory SQLite database: a second connection that is never
+    /// used, so the database outlives the pool's connection being recycled
+    /// (sqlx closes a connection whose query was cancelled mid-way).
+    _keeper: Option<DatabaseConnection>,
 }
 
 /// How to reach the database.
@@ -30,9 +34,15 @@ pub struct DbSettings {
 
 impl SqlStore {
     pub async fn connect(settings: &DbSettings) -> Result<Self, DomainError> {
-        let mut opts = ConnectOptions::new(settings.url.clone());
+        let mut url = settings.url.clone();
+        let mut keeper = None;
+        if url == "sqlite::memory:" || url.contains("mode=memory") {
+            url = format!("sqlite:file:smrm-{}?mode=memory&cache=shared", uuid::Uuid::now_v7().simple());
+            keeper = Some(Database::connect(url.as_str()).await.map_err(db_err)?);
+        }
+        let mut opts = ConnectOptions::new(url.clone());
         opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(5)).connect_timeout(Duration::from_secs(5));
-        if settings.url.starts_with("sqlite:") {
+        if url.starts_with("sqlite:") {
             // An in-memory database lives as long as its one connection, and a
             // file database serialises writers anyway: one connection, kept.
             opts.max_connections(1).min_connections(1).idle_timeout(None::<Duration>).max_lifetime(None::<Duration>);
@@ -48,7 +58,7 @@ impl SqlStore {
             }
         }
         let db = Database::connect(opts).await.map_err(db_err)?;
-        Ok(Self { db })
+        Ok(Self { db, _keeper: keeper })
     }
 
     /// Applies every pending migration.
