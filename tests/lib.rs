@@ -189,6 +189,34 @@ impl TestApp {
         r.body["access_token"].as_str().unwrap().to_owned()
     }
 
+    /// Creates a competitor set and returns its id.
+    pub async fn competitor_set(&self, token: &str, name: &str, brand: &str, competitors: &[&str]) -> String {
+        self.post("/v1/competitor-sets")
+            .token(token)
+            .json(json!({"name": name, "brand_id": brand, "competitor_ids": competitors}))
+            .send()
+            .await
+            .expect(201)
+            .id()
+    }
+
+    /// Creates an API key; the answer carries `id` and the secret `key`.
+    pub async fn api_key(&self, token: &str, role: &str) -> Resp {
+        self.post("/v1/api-keys").token(token).json(json!({"name": "key", "role": role})).send().await.expect(201)
+    }
+
+    /// Creates a user with `role` (no login) and returns its id.
+    pub async fn user(&self, token: &str, role: &str) -> String {
+        let email = format!("{role}-{}@example.com", Uuid::now_v7().simple());
+        self.post("/v1/users")
+            .token(token)
+            .json(json!({"email": email, "password": PASSWORD, "role": role}))
+            .send()
+            .await
+            .expect(201)
+            .id()
+    }
+
     pub async fn brand(&self, token: &str, name: &str) -> String {
         self.post("/v1/brands")
             .token(token)

@@ -76,14 +76,7 @@ async fn every_id_must_be_a_brand_of_the_tenant() {
         .await
         .problem(422);
     assert_eq!(r.fields(), ["competitor_ids[0]"]);
-    let set = app
-        .post("/v1/competitor-sets")
-        .token(&a.token)
-        .json(json!({"name": "S", "brand_id": own, "competitor_ids": [rival]}))
-        .send()
-        .await
-        .expect(201)
-        .id();
+    let set = app.competitor_set(&a.token, "S", &own, &[&rival]).await;
     let r = app
         .patch(&format!("/v1/competitor-sets/{set}"))
         .token(&a.token)
@@ -100,22 +93,8 @@ async fn a_client_sees_the_sets_of_its_brands() {
     let t = app.signup("Acme").await;
     let mine = app.brand(&t.token, "Mine").await;
     let other = app.brand(&t.token, "Other").await;
-    let my_set = app
-        .post("/v1/competitor-sets")
-        .token(&t.token)
-        .json(json!({"name": "Mine vs Other", "brand_id": mine, "competitor_ids": [other]}))
-        .send()
-        .await
-        .expect(201)
-        .id();
-    let their_set = app
-        .post("/v1/competitor-sets")
-        .token(&t.token)
-        .json(json!({"name": "Other vs Mine", "brand_id": other, "competitor_ids": [mine]}))
-        .send()
-        .await
-        .expect(201)
-        .id();
+    let my_set = app.competitor_set(&t.token, "Mine vs Other", &mine, &[&other]).await;
+    let their_set = app.competitor_set(&t.token, "Other vs Mine", &other, &[&mine]).await;
     let client = app.user_token(&t.token, "client", &[&mine]).await;
     let list = app.get("/v1/competitor-sets").token(&client).send().await.expect(200);
     let ids: Vec<&str> = list.body["data"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();

@@ -36,14 +36,7 @@ async fn every_write_checks_the_role() {
     let t = app.signup("Acme").await;
     let brand = app.brand(&t.token, "Daynet").await;
     let rival = app.brand(&t.token, "Rival").await;
-    let set = app
-        .post("/v1/competitor-sets")
-        .token(&t.token)
-        .json(json!({"name": "S", "brand_id": brand, "competitor_ids": [rival]}))
-        .send()
-        .await
-        .expect(201)
-        .id();
+    let set = app.competitor_set(&t.token, "S", &brand, &[&rival]).await;
     let mut tokens = Vec::new();
     let client_brands = [brand.as_str()];
     for role in ROLES {
@@ -57,30 +50,9 @@ async fn every_write_checks_the_role() {
     for (i, role) in ROLES.iter().enumerate() {
         // Fresh targets per role, so that a permitted delete does not hide the next check.
         let victim = app.brand(&t.token, &format!("Victim {role}")).await;
-        let victim_set = app
-            .post("/v1/competitor-sets")
-            .token(&t.token)
-            .json(json!({"name": format!("Set {role}"), "brand_id": victim}))
-            .send()
-            .await
-            .expect(201)
-            .id();
-        let user = app
-            .post("/v1/users")
-            .token(&t.token)
-            .json(json!({"email": format!("u-{}@acme.example", Uuid::now_v7().simple()), "password": PASSWORD, "role": "viewer"}))
-            .send()
-            .await
-            .expect(201)
-            .id();
-        let key = app
-            .post("/v1/api-keys")
-            .token(&t.token)
-            .json(json!({"name": "k", "role": "viewer"}))
-            .send()
-            .await
-            .expect(201)
-            .id();
+        let victim_set = app.competitor_set(&t.token, &format!("Set {role}"), &victim, &[]).await;
+        let user = app.user(&t.token, "viewer").await;
+        let key = app.api_key(&t.token, "viewer").await.id();
         let writes = [
             Write {
                 method: "POST",

@@ -11,33 +11,10 @@ async fn another_tenants_resources_are_404_on_every_route() {
     let b = app.signup("B").await;
     let brand = app.brand(&a.token, "Daynet").await;
     let rival = app.brand(&a.token, "Rival").await;
-    let set = app
-        .post("/v1/competitor-sets")
-        .token(&a.token)
-        .json(json!({"name": "S", "brand_id": brand, "competitor_ids": [rival]}))
-        .send()
-        .await
-        .expect(201)
-        .id();
-    let user = app
-        .post("/v1/users")
-        .token(&a.token)
-        .json(json!({"email": "ann@a.example", "password": PASSWORD, "role": "analyst"}))
-        .send()
-        .await
-        .expect(201)
-        .id();
-    let key = app
-        .post("/v1/api-keys")
-        .token(&a.token)
-        .json(json!({"name": "k", "role": "viewer"}))
-        .send()
-        .await
-        .expect(201)
-        .id();
-    let b_key =
-        app.post("/v1/api-keys").token(&b.token).json(json!({"name": "k", "role": "admin"})).send().await.expect(201);
-    let b_key = b_key.body["key"].as_str().unwrap().to_owned();
+    let set = app.competitor_set(&a.token, "S", &brand, &[&rival]).await;
+    let user = app.user(&a.token, "analyst").await;
+    let key = app.api_key(&a.token, "viewer").await.id();
+    let b_key = app.api_key(&b.token, "admin").await.body["key"].as_str().unwrap().to_owned();
 
     for token in [&b.token, &b_key] {
         for path in [
