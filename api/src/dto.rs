@@ -32,6 +32,7 @@ macro_rules! list_type {
     ($($(#[$doc:meta])* $name:ident => $item:ty;)*) => {$(
         $(#[$doc])*
         #[derive(Debug, Serialize, ToSchema)]
+        #[schema(example = json!({"data": [], "next_cursor": "AZPx0lxOehCfOyocngt9EQ"}))]
         pub struct $name {
             pub data: Vec<$item>,
             /// Pass as `cursor` to get the next page; `null` on the last page.
@@ -256,6 +257,13 @@ pub struct SignupDto {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "tenant": {"id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d11", "name": "Acme Agency", "timezone": "UTC", "created_at": "2026-11-26T10:00:00Z"},
+    "user": {"id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d12", "email": "owner@acme.example", "role": "owner", "brand_ids": [], "created_at": "2026-11-26T10:00:00Z"},
+    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
+    "refresh_token": "smrt_…",
+    "expires_in": 900
+}))]
 pub struct SignupResponse {
     pub tenant: TenantDto,
     pub user: UserDto,
@@ -293,6 +301,13 @@ pub struct TokenResponse {
 
 /// The caller: a user or an API key, its tenant, role and brand scope.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "user": null,
+    "api_key": {"id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d30", "name": "Client portal", "role": "client", "brand_ids": ["0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d20"], "prefix": "smrm_Xk3f9QaB", "created_at": "2026-11-26T10:00:00Z", "last_used_at": "2026-11-26T11:00:00Z"},
+    "tenant": {"id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d11", "name": "Acme Agency", "timezone": "Europe/Moscow", "created_at": "2026-11-26T10:00:00Z"},
+    "role": "client",
+    "brand_ids": ["0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d20"]
+}))]
 pub struct MeResponse {
     /// Set when the caller authenticated as a user.
     pub user: Option<UserDto>,
@@ -444,4 +459,57 @@ pub struct HealthDto {
     pub database: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<&'static str>,
+}
+
+/// A query to try on texts before saving it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"keywords": ["Дейнет", "Daynet"], "excluded_keywords": ["daynet jobs"], "languages": [], "texts": ["Доволен Дейнетом!", "Daynetwork is down", "Daynet jobs: we are hiring"]}))]
+pub struct BrandPreviewRequest {
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub excluded_keywords: Vec<String>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// Up to 1,000 texts to try. Omitted: the tenant's stored posts of the
+    /// last 30 days (mention ingest is not in this version yet, so none).
+    pub texts: Option<Vec<String>>,
+}
+
+impl From<BrandPreviewRequest> for smrm_domain::services::brands::PreviewInput {
+    fn from(d: BrandPreviewRequest) -> Self {
+        Self { keywords: d.keywords, excluded_keywords: d.excluded_keywords, languages: d.languages, texts: d.texts }
+    }
+}
+
+/// One text the query matches.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewMatch {
+    /// Position of the text in `texts`.
+    pub index: usize,
+    pub text: String,
+    /// The words of the text that matched, lower-cased (`дейнетом`).
+    pub matched_words: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"checked": 3, "matches": [{"index": 0, "text": "Доволен Дейнетом!", "matched_words": ["дейнетом"]}]}))]
+pub struct BrandPreviewResponse {
+    /// How many texts were tried.
+    pub checked: usize,
+    /// The texts the query matches, in their order.
+    pub matches: Vec<PreviewMatch>,
+}
+
+impl From<smrm_domain::services::brands::Preview> for BrandPreviewResponse {
+    fn from(p: smrm_domain::services::brands::Preview) -> Self {
+        Self {
+            checked: p.checked,
+            matches: p
+                .hits
+                .into_iter()
+                .map(|h| PreviewMatch { index: h.index, text: h.text, matched_words: h.matched })
+                .collect(),
+        }
+    }
 }

@@ -16,6 +16,7 @@ use smrm_domain::services::brands::BrandService;
 use smrm_domain::services::competitor_sets::CompetitorSetService;
 use smrm_infra::cache::{MemoryCache, RedisCache};
 use smrm_infra::crypto::{Argon2Hasher, OsSecrets};
+use smrm_infra::matcher::SnowballMatcherFactory;
 use smrm_infra::{DbSettings, SqlStore};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -67,7 +68,12 @@ impl Application {
                 secrets: Arc::new(OsSecrets),
                 clock: clock.clone(),
             },
-            brands: BrandService { brands: store.clone(), cache: cache.clone(), clock: clock.clone() },
+            brands: BrandService {
+                brands: store.clone(),
+                matchers: Arc::new(SnowballMatcherFactory),
+                cache: cache.clone(),
+                clock: clock.clone(),
+            },
             sets: CompetitorSetService {
                 sets: store.clone(),
                 brands: store.clone(),

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod crypto;
+pub mod matcher;
 pub mod sql;
 
 pub use sql::{DbSettings, SqlStore};

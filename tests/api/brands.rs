@@ -158,3 +158,60 @@ async fn create_brands(app: &smrm_tests::TestApp, token: &str, n: usize) -> Vec<
     }
     ids
 }
+
+#[actix_web::test]
+async fn preview_shows_what_a_query_matches_and_why() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    let r = app
+        .post("/v1/brands/preview")
+        .token(&t.token)
+        .json(json!({
+            "keywords": ["Дейнет", "Daynet", "\"Day Net\""],
+            "excluded_keywords": ["daynet jobs"],
+            "texts": [
+                "Доволен Дейнетом!",
+                "Daynetwork is down",
+                "Daynet jobs: we are hiring",
+                "#daynet rocks",
+                "Day Nets are fine",
+                "У Дейнета и DAYNET'S support",
+            ]
+        }))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(r.body["checked"], 6);
+    let hits: Vec<(u64, Vec<String>)> = r.body["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let words = m["matched_words"].as_array().unwrap().iter().map(|w| w.as_str().unwrap().to_owned()).collect();
+            (m["index"].as_u64().unwrap(), words)
+        })
+        .collect();
+    assert_eq!(
+        hits,
+        [
+            (0, vec!["дейнетом".to_owned()]),
+            (3, vec!["daynet".to_owned()]),
+            (5, vec!["дейнета".to_owned(), "daynet".to_owned()]),
+        ]
+    );
+    let r = app
+        .post("/v1/brands/preview")
+        .token(&t.token)
+        .json(json!({"keywords": [], "texts": ["x"]}))
+        .send()
+        .await
+        .problem(422);
+    assert_eq!(r.fields(), ["keywords"]);
+    let viewer = app.user_token(&t.token, "viewer", &[]).await;
+    app.post("/v1/brands/preview")
+        .token(&viewer)
+        .json(json!({"keywords": ["x"], "texts": []}))
+        .send()
+        .await
+        .problem(403);
+}

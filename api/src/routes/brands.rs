@@ -6,14 +6,29 @@ use smrm_domain::ids::BrandId;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Analyst, AnyRole, Auth};
-use crate::dto::{BrandDto, BrandList, BrandPatchDto, NewBrandDto};
+use crate::dto::{BrandDto, BrandList, BrandPatchDto, BrandPreviewRequest, BrandPreviewResponse, NewBrandDto};
 use crate::extract::{ListParams, PathId, ValidJson, ValidQuery};
 use crate::problem::*;
 use crate::routes::created;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(create).service(get_one).service(update).service(remove);
+    cfg.service(preview).service(list).service(create).service(get_one).service(update).service(remove);
+}
+
+/// Shows which texts a query would match, with the matched words: write
+/// queries without guesswork. Same matching as ingest: Russian and English
+/// stems, word boundaries, hashtags, phrases, exact forms in double quotes,
+/// exclusions (analyst).
+#[utoipa::path(tag = "brands", security(("bearer" = [])), request_body = BrandPreviewRequest,
+    responses((status = 200, body = BrandPreviewResponse), AuthProblems, BodyProblems))]
+#[post("/v1/brands/preview")]
+async fn preview(
+    state: web::Data<AppState>,
+    who: Auth<Analyst>,
+    body: ValidJson<BrandPreviewRequest>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(BrandPreviewResponse::from(state.brands.preview(&who, body.0.into()).await?)))
 }
 
 /// Lists brands, oldest first (a `client` sees only its own).

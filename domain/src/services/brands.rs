@@ -2,20 +2,93 @@
 
 use std::sync::Arc;
 
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, FieldError};
 use crate::ids::BrandId;
 use crate::model::access::{BrandScope, Principal};
 use crate::model::brand::{Brand, BrandInput, BrandPatch};
 use crate::page::{Page, PageRequest};
-use crate::ports::{BrandRepository, Clock, ReportCache};
+use crate::ports::{BrandQuery, BrandRepository, Clock, MatcherFactory, ReportCache};
 
 pub struct BrandService {
     pub brands: Arc<dyn BrandRepository>,
+    pub matchers: Arc<dyn MatcherFactory>,
     pub cache: Arc<dyn ReportCache>,
     pub clock: Arc<dyn Clock>,
 }
 
+/// A query to try before saving it, on given texts.
+pub struct PreviewInput {
+    pub keywords: Vec<String>,
+    pub excluded_keywords: Vec<String>,
+    pub languages: Vec<String>,
+    /// `None`: the tenant's stored posts of the last 30 days.
+    pub texts: Option<Vec<String>>,
+}
+
+pub const PREVIEW_TEXTS_MAX: usize = 1000;
+pub const PREVIEW_TEXT_MAX_CHARS: usize = 100_000;
+
+/// One text the query matches, with the words that matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviewHit {
+    pub index: usize,
+    pub text: String,
+    pub matched: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    pub checked: usize,
+    pub hits: Vec<PreviewHit>,
+}
+
 impl BrandService {
+    /// What a query would match, with the same matcher as ingest.
+    pub async fn preview(&self, _who: &Principal, input: PreviewInput) -> DomainResult<Preview> {
+        let query = BrandInput {
+            name: "preview".into(),
+            keywords: input.keywords,
+            excluded_keywords: input.excluded_keywords,
+            languages: input.languages,
+        }
+        .validate();
+        let mut errors = match &query {
+            Err(DomainError::Invalid(e)) => e.clone(),
+            _ => Vec::new(),
+        };
+        let texts = input.texts.unwrap_or_default();
+        if texts.len() > PREVIEW_TEXTS_MAX {
+            errors.push(FieldError::new("texts", format!("must contain at most {PREVIEW_TEXTS_MAX} texts")));
+        }
+        for (i, t) in texts.iter().enumerate() {
+            if t.chars().count() > PREVIEW_TEXT_MAX_CHARS {
+                errors.push(FieldError::new(
+                    format!("texts[{i}]"),
+                    format!("must be at most {PREVIEW_TEXT_MAX_CHARS} characters"),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(DomainError::Invalid(errors));
+        }
+        let query = query?;
+        let matcher = self.matchers.compile(vec![BrandQuery {
+            brand_id: BrandId(uuid::Uuid::nil()),
+            keywords: query.keywords,
+            excluded_keywords: query.excluded_keywords,
+            languages: query.languages,
+        }]);
+        let hits = texts
+            .iter()
+            .enumerate()
+            .filter_map(|(index, text)| {
+                let m = matcher.find(text, None).pop()?;
+                Some(PreviewHit { index, text: text.clone(), matched: m.matched })
+            })
+            .collect();
+        Ok(Preview { checked: texts.len(), hits })
+    }
+
     pub async fn create(&self, who: &Principal, input: BrandInput) -> DomainResult<Brand> {
         let input = input.validate()?;
         let now = self.clock.now();

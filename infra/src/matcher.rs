@@ -1,0 +1,298 @@
+//! Brand matching for Russian and English: every keyword of every brand of a
+//! tenant compiled into Aho-Corasick automata, so a post is scanned once
+//! whatever the number of brands.
+//!
+//! Text and keywords go through the same steps: NFKC, lower case, `ё` → `е`
+//! ([`smrm_domain::text::fold`]), then words are the runs of letters and
+//! digits (so `#daynet` is the word `daynet`, and `Daynet's` is `daynet` + `s`).
+//! Each word is reduced to its Snowball stem (Russian for Cyrillic words,
+//! English for Latin ones), so `Дейнет` matches `Дейнета`, `Дейнетом`,
+//! `Дейнету`, and `Daynet` matches `Daynets`. The words are joined by single
+//! spaces with a space at each end, and a keyword `k1 k2` becomes the pattern
+//! ` k1 k2 `: a match always starts and ends on word boundaries (`Daynet`
+//! never matches `Daynetwork`), and phrases match consecutive words. A keyword
+//! in double quotes is matched on the unstemmed words: only that exact form.
+//! An excluded keyword anywhere in the text cancels its brand's match.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rust_stemmers::{Algorithm, Stemmer};
+use smrm_domain::ports::{BrandMatch, BrandMatcher, BrandQuery, MatcherFactory};
+use smrm_domain::text::fold;
+
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    brand: usize,
+    exclude: bool,
+}
+
+/// One automaton over one form of the words (stemmed or exact).
+struct Side {
+    automaton: AhoCorasick,
+    /// Per pattern id: every (brand, keyword-or-exclusion) it stands for.
+    targets: Vec<Vec<Target>>,
+}
+
+pub struct Matcher {
+    brands: Vec<BrandQuery>,
+    stemmed: Option<Side>,
+    exact: Option<Side>,
+}
+
+struct Stemmers {
+    ru: Stemmer,
+    en: Stemmer,
+}
+
+impl Stemmers {
+    fn new() -> Self {
+        Self { ru: Stemmer::create(Algorithm::Russian), en: Stemmer::create(Algorithm::English) }
+    }
+
+    fn stem(&self, word: &str) -> String {
+        if word.chars().any(|c| matches!(c, '\u{0400}'..='\u{04FF}')) {
+            self.ru.stem(word).into_owned()
+        } else if word.bytes().all(|b| b.is_ascii_alphabetic()) {
+            self.en.stem(word).into_owned()
+        } else {
+            word.to_owned()
+        }
+    }
+}
+
+thread_local! {
+    static STEMMERS: Stemmers = Stemmers::new();
+}
+
+/// The words of a folded text with their byte ranges.
+fn words(folded: &str) -> Vec<&str> {
+    folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect()
+}
+
+/// ` w1 w2 … ` and the offset at which each word starts in it.
+fn stream<'a>(words: impl Iterator<Item = std::borrow::Cow<'a, str>>) -> (String, Vec<usize>) {
+    let mut s = String::from(" ");
+    let mut starts = Vec::new();
+    for w in words {
+        starts.push(s.len());
+        s.push_str(&w);
+        s.push(' ');
+    }
+    (s, starts)
+}
+
+/// A keyword's pattern, or `None` when it has no words (only punctuation).
+fn pattern(keyword: &str, exact: bool) -> Option<String> {
+    let folded = fold(keyword);
+    let ws = words(&folded);
+    if ws.is_empty() {
+        return None;
+    }
+    let (s, _) = if exact {
+        stream(ws.into_iter().map(std::borrow::Cow::Borrowed))
+    } else {
+        STEMMERS.with(|st| stream(ws.into_iter().map(|w| std::borrow::Cow::Owned(st.stem(w)))))
+    };
+    Some(s)
+}
+
+fn side(patterns: HashMap<String, Vec<Target>>) -> Option<Side> {
+    if patterns.is_empty() {
+        return None;
+    }
+    let (keys, targets): (Vec<String>, Vec<Vec<Target>>) = patterns.into_iter().unzip();
+    let automaton = AhoCorasickBuilder::new()
+        .match_kind(MatchKind::Standard)
+        .build(&keys)
+        .expect("keyword patterns are small enough for an automaton");
+    Some(Side { automaton, targets })
+}
+
+/// Quoted keywords (`"Daynet Pro"`) match the exact form only.
+fn unquote(keyword: &str) -> (&str, bool) {
+    match keyword.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
+        Some(inner) => (inner, true),
+        None => (keyword, false),
+    }
+}
+
+impl Matcher {
+    pub fn compile(brands: Vec<BrandQuery>) -> Self {
+        let mut stemmed: HashMap<String, Vec<Target>> = HashMap::new();
+        let mut exact: HashMap<String, Vec<Target>> = HashMap::new();
+        for (i, b) in brands.iter().enumerate() {
+            let kept = b.keywords.iter().map(|k| (k, false));
+            let dropped = b.excluded_keywords.iter().map(|k| (k, true));
+            for (keyword, exclude) in kept.chain(dropped) {
+                let (keyword, is_exact) = unquote(keyword);
+                if let Some(p) = pattern(keyword, is_exact) {
+                    let side = if is_exact { &mut exact } else { &mut stemmed };
+                    side.entry(p).or_default().push(Target { brand: i, exclude });
+                }
+            }
+        }
+        Self { brands, stemmed: side(stemmed), exact: side(exact) }
+    }
+
+    pub fn brand_count(&self) -> usize {
+        self.brands.len()
+    }
+}
+
+/// Compiles queries into a [`Matcher`].
+pub struct SnowballMatcherFactory;
+
+impl MatcherFactory for SnowballMatcherFactory {
+    fn compile(&self, queries: Vec<BrandQuery>) -> Box<dyn BrandMatcher> {
+        Box::new(Matcher::compile(queries))
+    }
+}
+
+impl BrandMatcher for Matcher {
+    fn find(&self, text: &str, language: Option<&str>) -> Vec<BrandMatch> {
+        if self.brands.is_empty() {
+            return Vec::new();
+        }
+        let folded = fold(text);
+        let ws = words(&folded);
+        // Per brand: matched word ranges (first, last) and whether an exclusion hit.
+        let mut hits: HashMap<usize, (Vec<(usize, usize)>, bool)> = HashMap::new();
+        let mut scan = |side: &Side, (s, starts): (String, Vec<usize>)| {
+            for m in side.automaton.find_overlapping_iter(&s) {
+                // The pattern starts and ends with a space: its first word starts
+                // one byte in, and it covers every word starting before its end.
+                let first = starts.partition_point(|&o| o < m.start() + 1);
+                let last = starts.partition_point(|&o| o < m.end() - 1) - 1;
+                for t in &side.targets[m.pattern().as_usize()] {
+                    let entry = hits.entry(t.brand).or_default();
+                    if t.exclude {
+                        entry.1 = true;
+                    } else {
+                        entry.0.push((first, last));
+                    }
+                }
+            }
+        };
+        if let Some(side) = &self.stemmed {
+            let st = STEMMERS.with(|st| stream(ws.iter().map(|w| std::borrow::Cow::Owned(st.stem(w)))));
+            scan(side, st);
+        }
+        if let Some(side) = &self.exact {
+            scan(side, stream(ws.iter().map(|w| std::borrow::Cow::Borrowed(*w))));
+        }
+        let mut out: Vec<BrandMatch> = hits
+            .into_iter()
+            .filter(|(_, (ranges, excluded))| !excluded && !ranges.is_empty())
+            .filter(|(i, _)| {
+                let langs = &self.brands[*i].languages;
+                langs.is_empty() || language.is_none_or(|l| langs.iter().any(|x| x == l))
+            })
+            .map(|(i, (mut ranges, _))| {
+                ranges.sort_unstable();
+                ranges.dedup();
+                let mut matched: Vec<String> = ranges.iter().map(|&(a, b)| ws[a..=b].join(" ")).collect();
+                matched.dedup();
+                BrandMatch { brand_id: self.brands[i].brand_id, matched }
+            })
+            .collect();
+        out.sort_by_key(|m| m.brand_id);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smrm_domain::ids::BrandId;
+
+    fn brand(keywords: &[&str], excluded: &[&str]) -> BrandQuery {
+        BrandQuery {
+            brand_id: BrandId::new(),
+            keywords: keywords.iter().map(|s| s.to_string()).collect(),
+            excluded_keywords: excluded.iter().map(|s| s.to_string()).collect(),
+            languages: vec![],
+        }
+    }
+
+    fn words_of(m: &Matcher, text: &str) -> Vec<String> {
+        m.find(text, None).into_iter().flat_map(|b| b.matched).collect()
+    }
+
+    #[test]
+    fn russian_inflections_match() {
+        let m = Matcher::compile(vec![brand(&["Дейнет"], &[])]);
+        for text in ["Купил Дейнет", "нет Дейнета", "доволен Дейнетом", "спасибо Дейнету", "о ДЕЙНЕТЕ", "дейнёт"]
+        {
+            assert_eq!(m.find(text, None).len(), 1, "{text}");
+        }
+        assert_eq!(words_of(&m, "доволен Дейнетом!"), ["дейнетом"]);
+    }
+
+    #[test]
+    fn english_plurals_and_possessives_match() {
+        let m = Matcher::compile(vec![brand(&["Daynet"], &[])]);
+        for text in ["I love Daynet", "two daynets", "Daynet's support", "DAYNET."] {
+            assert_eq!(m.find(text, None).len(), 1, "{text}");
+        }
+    }
+
+    #[test]
+    fn word_boundaries_hold() {
+        let m = Matcher::compile(vec![brand(&["Daynet"], &[])]);
+        assert!(m.find("Daynetwork is down", None).is_empty());
+        assert!(m.find("superdaynet", None).is_empty());
+    }
+
+    #[test]
+    fn hashtags_and_phrases() {
+        let m = Matcher::compile(vec![brand(&["Daynet", "mobile bank"], &[])]);
+        assert_eq!(words_of(&m, "#daynet rocks"), ["daynet"]);
+        let p = Matcher::compile(vec![brand(&["mobile bank"], &[])]);
+        assert_eq!(p.find("their mobile banking app", None).len(), 1, "stems: bank ~ banking");
+        assert!(p.find("mobile phone, bank", None).is_empty(), "phrase words must be consecutive");
+    }
+
+    #[test]
+    fn quoted_keywords_match_the_exact_form_only() {
+        let m = Matcher::compile(vec![brand(&["\"Дейнет\""], &[])]);
+        assert_eq!(m.find("Дейнет", None).len(), 1);
+        assert!(m.find("Дейнета", None).is_empty());
+    }
+
+    #[test]
+    fn an_exclusion_cancels_only_its_brand() {
+        let a = brand(&["Daynet"], &["daynet jobs"]);
+        let b = brand(&["jobs"], &[]);
+        let (a_id, b_id) = (a.brand_id, b.brand_id);
+        let m = Matcher::compile(vec![a, b]);
+        let found: Vec<BrandId> = m.find("Daynet jobs: we are hiring", None).into_iter().map(|x| x.brand_id).collect();
+        assert_eq!(found, [b_id]);
+        let found: Vec<BrandId> = m.find("Daynet is great", None).into_iter().map(|x| x.brand_id).collect();
+        assert_eq!(found, [a_id]);
+    }
+
+    #[test]
+    fn two_brands_in_one_post() {
+        let a = brand(&["Daynet"], &[]);
+        let b = brand(&["Мегасвязь"], &[]);
+        let m = Matcher::compile(vec![a, b]);
+        assert_eq!(m.find("Daynet лучше Мегасвязи", None).len(), 2);
+    }
+
+    #[test]
+    fn languages_filter_when_the_post_language_is_known() {
+        let mut a = brand(&["Daynet"], &[]);
+        a.languages = vec!["ru".into()];
+        let m = Matcher::compile(vec![a]);
+        assert_eq!(m.find("Daynet", Some("ru")).len(), 1);
+        assert!(m.find("Daynet", Some("en")).is_empty());
+        assert_eq!(m.find("Daynet", None).len(), 1);
+    }
+
+    #[test]
+    fn the_same_keyword_in_two_brands_matches_both() {
+        let m = Matcher::compile(vec![brand(&["Daynet"], &[]), brand(&["daynet"], &[])]);
+        assert_eq!(m.find("daynet", None).len(), 2);
+    }
+}
