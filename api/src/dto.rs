@@ -321,7 +321,7 @@ pub struct MeResponse {
 
 /// A brand and its monitoring query.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Brand, example = json!({"id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d20", "name": "Daynet", "keywords": ["Daynet", "Дейнет", "\"Daynet Pro\""], "excluded_keywords": ["daynet.io jobs"], "languages": ["ru", "en"], "created_at": "2026-11-26T10:00:00Z", "updated_at": "2026-11-26T10:00:00Z"}))]
+#[schema(as = Brand, example = json!({"id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d20", "name": "Daynet", "keywords": ["Daynet", "Дейнет", "\"Daynet Pro\""], "excluded_keywords": ["daynet.io jobs"], "languages": ["ru", "en"], "created_at": "2026-11-26T10:00:00Z", "updated_at": "2026-11-26T10:00:00Z", "backfill": {"status": "done", "matched": 1240, "removed": 0, "finished_at": "2026-11-26T10:00:05Z"}}))]
 pub struct BrandDto {
     pub id: Uuid,
     pub name: String,
@@ -332,6 +332,21 @@ pub struct BrandDto {
     pub languages: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Re-matching of the stored posts after the query was created or changed.
+    pub backfill: BackfillDto,
+}
+
+/// The background re-match of stored posts for a brand's current query.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Backfill, example = json!({"status": "done", "matched": 1240, "removed": 3, "finished_at": "2026-11-26T10:00:05Z"}))]
+pub struct BackfillDto {
+    /// `pending` (queued), `running`, or `done` for the current query.
+    pub status: &'static str,
+    /// Mentions the last run added.
+    pub matched: u64,
+    /// Mentions the last run removed (no longer matching, and untouched by people).
+    pub removed: u64,
+    pub finished_at: Option<DateTime<Utc>>,
 }
 
 impl From<Brand> for BrandDto {
@@ -344,6 +359,12 @@ impl From<Brand> for BrandDto {
             languages: b.languages,
             created_at: b.created_at,
             updated_at: b.updated_at,
+            backfill: BackfillDto {
+                status: b.backfill.status.as_str(),
+                matched: b.backfill.matched,
+                removed: b.backfill.removed,
+                finished_at: b.backfill.finished_at,
+            },
         }
     }
 }

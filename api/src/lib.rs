@@ -6,6 +6,7 @@ pub mod config;
 pub mod dto;
 pub mod extract;
 pub mod idempotency;
+pub mod mention_dto;
 pub mod openapi;
 pub mod problem;
 pub mod request_id;

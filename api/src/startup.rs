@@ -14,9 +14,11 @@ use smrm_domain::ports::{Clock, ReportCache, SystemClock};
 use smrm_domain::services::access::AccessService;
 use smrm_domain::services::brands::BrandService;
 use smrm_domain::services::competitor_sets::CompetitorSetService;
+use smrm_domain::services::mentions::MentionService;
 use smrm_infra::cache::{MemoryCache, RedisCache};
 use smrm_infra::crypto::{Argon2Hasher, OsSecrets};
 use smrm_infra::matcher::SnowballMatcherFactory;
+use smrm_infra::sentiment::LexiconSentiment;
 use smrm_infra::{DbSettings, SqlStore};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -80,6 +82,15 @@ impl Application {
                 cache: cache.clone(),
                 clock: clock.clone(),
             },
+            mentions: MentionService::new(
+                store.clone(),
+                store.clone(),
+                store.clone(),
+                Arc::new(SnowballMatcherFactory),
+                Arc::new(LexiconSentiment),
+                cache.clone(),
+                clock.clone(),
+            ),
             idempotency: store.clone(),
             readiness: store.clone(),
             database: store.backend(),
@@ -90,6 +101,7 @@ impl Application {
         });
 
         spawn_idempotency_purge(state.clone());
+        spawn_backfill_worker(state.clone());
 
         let listener = TcpListener::bind(config.addr).map_err(|e| format!("cannot bind {}: {e}", config.addr))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
@@ -173,6 +185,27 @@ fn spawn_idempotency_purge(state: web::Data<AppState>) {
                 Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "idempotency purge failed"),
+            }
+        }
+    });
+}
+
+/// Runs pending backfills (claimed in the database, so with several replicas
+/// each runs once), checking twice a second.
+fn spawn_backfill_worker(state: web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_millis(500));
+        loop {
+            tick.tick().await;
+            loop {
+                match state.mentions.backfill_once().await {
+                    Ok(true) => continue,
+                    Ok(false) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "backfill failed; it is retried once its claim goes stale");
+                        break;
+                    }
+                }
             }
         }
     });

@@ -8,6 +8,7 @@ use smrm_domain::ports::{Clock, IdempotencyStore, Readiness, ReportCache};
 use smrm_domain::services::access::AccessService;
 use smrm_domain::services::brands::BrandService;
 use smrm_domain::services::competitor_sets::CompetitorSetService;
+use smrm_domain::services::mentions::MentionService;
 
 use crate::auth::TokenIssuer;
 use crate::config::Config;
@@ -17,6 +18,7 @@ pub struct AppState {
     pub access: AccessService,
     pub brands: BrandService,
     pub sets: CompetitorSetService,
+    pub mentions: MentionService,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub readiness: Arc<dyn Readiness>,
     /// `sqlite` or `postgres`.

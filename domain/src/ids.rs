@@ -46,4 +46,6 @@ id_type!(
     RefreshTokenId,
     BrandId,
     CompetitorSetId,
+    PostId,
+    MentionId,
 );

@@ -8,10 +8,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::DomainResult;
-use crate::ids::{ApiKeyId, BrandId, CompetitorSetId, RefreshTokenId, SessionId, TenantId, UserId};
+use crate::ids::{ApiKeyId, BrandId, CompetitorSetId, MentionId, PostId, RefreshTokenId, SessionId, TenantId, UserId};
 use crate::model::access::{ApiKey, RefreshToken, Session, User};
 use crate::model::brand::Brand;
 use crate::model::competitor_set::CompetitorSet;
+use crate::model::mention::{Mention, MentionFilter, MentionOrder, NewMention, NewPost, Sentiment};
 use crate::model::tenant::Tenant;
 use crate::page::{Page, PageRequest};
 
@@ -132,7 +133,9 @@ pub trait BrandRepository: Send + Sync {
         only: Option<&[BrandId]>,
         page: PageRequest,
     ) -> DomainResult<Page<Brand>>;
-    async fn update_brand(&self, tenant: TenantId, brand: &Brand) -> DomainResult<()>;
+    /// `query_changed`: the keywords, exclusions or languages changed, so the
+    /// stored posts must be matched again (a backfill is queued).
+    async fn update_brand(&self, tenant: TenantId, brand: &Brand, query_changed: bool) -> DomainResult<()>;
     /// Conflict (naming the sets) when a competitor set still uses the brand.
     async fn delete_brand(&self, tenant: TenantId, id: BrandId) -> DomainResult<()>;
     /// Which of `ids` are not brands of this tenant.
@@ -240,4 +243,90 @@ pub trait BrandMatcher: Send + Sync {
 /// Compiles brand queries into a matcher (Snowball stems + Aho-Corasick in infra).
 pub trait MatcherFactory: Send + Sync {
     fn compile(&self, queries: Vec<BrandQuery>) -> Box<dyn BrandMatcher>;
+}
+
+/// Scores a text's sentiment. The built-in model sits behind this port, and a
+/// tenant's own model service can replace it without touching the pipeline.
+pub trait SentimentAnalyzer: Send + Sync {
+    /// An `auto` sentiment for `text` in `language` (ISO 639-1), when known.
+    fn analyze(&self, text: &str, language: Option<&str>) -> Sentiment;
+}
+
+/// What a batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestOutcome {
+    /// The mentions created, in storing order.
+    pub created: Vec<MentionId>,
+    /// Posts already stored (same platform and external id), also within the batch.
+    pub duplicates: usize,
+    /// New posts that matched no brand.
+    pub unmatched: usize,
+}
+
+/// A stored post's text, for backfill.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostText {
+    pub id: PostId,
+    pub text: String,
+    pub language: Option<String>,
+    pub auto: Sentiment,
+    pub provided: Option<crate::model::mention::SentimentLabel>,
+}
+
+/// A brand whose backfill this worker claimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackfillClaim {
+    pub tenant_id: TenantId,
+    pub brand_id: BrandId,
+    /// The query version the run is for.
+    pub version: i64,
+}
+
+#[async_trait]
+pub trait MentionRepository: Send + Sync {
+    /// Grows with every change of the tenant's brand queries (the matcher cache key).
+    async fn brand_version(&self, tenant: TenantId) -> DomainResult<i64>;
+    /// Every brand query of the tenant.
+    async fn brand_queries(&self, tenant: TenantId) -> DomainResult<Vec<BrandQuery>>;
+    /// Stores new posts and their mentions in one transaction, each mention
+    /// with the next `seq`; posts already stored count as duplicates and change nothing.
+    async fn ingest(&self, tenant: TenantId, posts: Vec<NewPost>) -> DomainResult<IngestOutcome>;
+    /// One page of mentions (with their posts) in `order`, at most `limit`.
+    async fn list_mentions(
+        &self,
+        tenant: TenantId,
+        filter: &MentionFilter,
+        order: MentionOrder,
+        limit: u32,
+    ) -> DomainResult<Vec<Mention>>;
+    async fn get_mention(&self, tenant: TenantId, id: MentionId) -> DomainResult<Mention>;
+    /// Writes the mention's sentiment, status, assignee and tags.
+    async fn update_mention(&self, tenant: TenantId, mention: &Mention) -> DomainResult<()>;
+    /// Claims one brand whose backfill is pending (or whose run went stale
+    /// before `stale_before`), for one worker among all replicas.
+    async fn claim_backfill(
+        &self,
+        now: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> DomainResult<Option<BackfillClaim>>;
+    /// Up to `limit` stored posts with text, by id, after `after`.
+    async fn post_texts(&self, tenant: TenantId, after: Option<PostId>, limit: u32) -> DomainResult<Vec<PostText>>;
+    /// For one page of checked posts: creates the brand's missing mentions
+    /// for `matched`, and removes its `matched`-link mentions of the other
+    /// checked posts that nobody worked on. Returns (added, removed).
+    async fn apply_backfill(
+        &self,
+        tenant: TenantId,
+        brand: BrandId,
+        checked: &[PostId],
+        matched: Vec<(PostId, NewMention)>,
+    ) -> DomainResult<(u64, u64)>;
+    /// Marks the run done, unless the query changed meanwhile (then it stays pending).
+    async fn finish_backfill(
+        &self,
+        claim: BackfillClaim,
+        added: u64,
+        removed: u64,
+        now: DateTime<Utc>,
+    ) -> DomainResult<()>;
 }

@@ -47,3 +47,35 @@ mod tests {
         assert_eq!(tidy("  Day\t net "), "Day net");
     }
 }
+
+/// A cheap guess of the language from the script: `ru` when Cyrillic letters
+/// dominate, `en` when Latin ones do, `None` when there are too few letters.
+pub fn detect_language(text: &str) -> Option<&'static str> {
+    let (mut cyrillic, mut latin) = (0usize, 0usize);
+    for c in text.chars() {
+        if matches!(c, '\u{0400}'..='\u{04FF}') {
+            cyrillic += 1;
+        } else if c.is_ascii_alphabetic() {
+            latin += 1;
+        }
+    }
+    if cyrillic >= 3 && cyrillic >= latin {
+        Some("ru")
+    } else if latin >= 3 {
+        Some("en")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod language_tests {
+    use super::detect_language;
+
+    #[test]
+    fn script_decides_the_language() {
+        assert_eq!(detect_language("Доволен Дейнетом, but wifi"), Some("ru"));
+        assert_eq!(detect_language("Love Daynet"), Some("en"));
+        assert_eq!(detect_language("👍 1"), None);
+    }
+}

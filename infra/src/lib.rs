@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod crypto;
 pub mod matcher;
+pub mod sentiment;
 pub mod sql;
 
 pub use sql::{DbSettings, SqlStore};

@@ -7,6 +7,7 @@ mod cache;
 mod competitor_sets;
 mod conventions;
 mod idempotency;
+mod mentions;
 mod roles;
 mod service;
 mod tenancy;

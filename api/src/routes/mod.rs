@@ -4,6 +4,7 @@
 pub mod access;
 pub mod brands;
 pub mod competitor_sets;
+pub mod mentions;
 pub mod service;
 
 use actix_web::HttpResponse;
@@ -17,6 +18,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     access::configure(cfg);
     brands::configure(cfg);
     competitor_sets::configure(cfg);
+    mentions::configure(cfg);
 }
 
 /// `201 Created` with a `Location` header and the resource.

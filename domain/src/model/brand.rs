@@ -19,6 +19,55 @@ pub struct Brand {
     pub languages: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub backfill: Backfill,
+}
+
+/// Re-matching the stored posts after the brand's query was created or
+/// changed; it runs in the background.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backfill {
+    pub status: BackfillStatus,
+    /// Mentions the last run added.
+    pub matched: u64,
+    /// Mentions the last run removed (matches that no longer hold, untouched by people).
+    pub removed: u64,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl Backfill {
+    pub fn pending() -> Self {
+        Self { status: BackfillStatus::Pending, matched: 0, removed: 0, finished_at: None }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackfillStatus {
+    Pending,
+    Running,
+    Done,
+}
+
+impl BackfillStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackfillStatus::Pending => "pending",
+            BackfillStatus::Running => "running",
+            BackfillStatus::Done => "done",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Running, Self::Done].into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+impl Brand {
+    /// Whether `other` matches differently (keywords, exclusions or languages differ).
+    pub fn query_differs(&self, other: &Brand) -> bool {
+        self.keywords != other.keywords
+            || self.excluded_keywords != other.excluded_keywords
+            || self.languages != other.languages
+    }
 }
 
 pub const KEYWORDS_MAX: usize = 100;

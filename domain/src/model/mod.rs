@@ -1,4 +1,5 @@
 pub mod access;
 pub mod brand;
 pub mod competitor_set;
+pub mod mention;
 pub mod tenant;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::error::{DomainError, DomainResult, FieldError};
 use crate::ids::BrandId;
 use crate::model::access::{BrandScope, Principal};
-use crate::model::brand::{Brand, BrandInput, BrandPatch};
+use crate::model::brand::{Backfill, Brand, BrandInput, BrandPatch};
 use crate::page::{Page, PageRequest};
 use crate::ports::{BrandQuery, BrandRepository, Clock, MatcherFactory, ReportCache};
 
@@ -101,6 +101,7 @@ impl BrandService {
             languages: input.languages,
             created_at: now,
             updated_at: now,
+            backfill: Backfill::pending(),
         };
         self.brands.insert_brand(who.tenant_id, &brand).await?;
         self.cache.invalidate(who.tenant_id).await;
@@ -125,15 +126,19 @@ impl BrandService {
     pub async fn update(&self, who: &Principal, id: BrandId, patch: BrandPatch) -> DomainResult<Brand> {
         let current = self.get(who, id).await?;
         let input = patch.merged(&current).validate()?;
-        let brand = Brand {
+        let mut brand = Brand {
             name: input.name,
             keywords: input.keywords,
             excluded_keywords: input.excluded_keywords,
             languages: input.languages,
             updated_at: self.clock.now(),
-            ..current
+            ..current.clone()
         };
-        self.brands.update_brand(who.tenant_id, &brand).await?;
+        let query_changed = brand.query_differs(&current);
+        if query_changed {
+            brand.backfill = Backfill::pending();
+        }
+        self.brands.update_brand(who.tenant_id, &brand, query_changed).await?;
         self.cache.invalidate(who.tenant_id).await;
         Ok(brand)
     }

@@ -1,3 +1,4 @@
 pub mod access;
 pub mod brands;
 pub mod competitor_sets;
+pub mod mentions;

@@ -3,12 +3,13 @@
 use std::collections::{BTreeMap, HashSet};
 
 use async_trait::async_trait;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
 };
 use smrm_domain::ids::{BrandId, CompetitorSetId, TenantId};
-use smrm_domain::model::brand::Brand;
+use smrm_domain::model::brand::{Backfill, BackfillStatus, Brand};
 use smrm_domain::model::competitor_set::CompetitorSet;
 use smrm_domain::page::{Page, PageRequest};
 use smrm_domain::ports::{BrandRepository, CompetitorSetRepository};
@@ -28,9 +29,17 @@ fn to_brand(m: brand::Model) -> DomainResult<Brand> {
         languages: from_json(m.languages)?,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        backfill: Backfill {
+            status: BackfillStatus::parse(&m.backfill_status)
+                .ok_or_else(|| DomainError::Internal(format!("unknown backfill status `{}`", m.backfill_status)))?,
+            matched: m.backfill_matched as u64,
+            removed: m.backfill_removed as u64,
+            finished_at: m.backfill_finished_at,
+        },
     })
 }
 
+/// A new brand: its first query version, waiting for its backfill.
 fn brand_row(tenant: TenantId, b: &Brand) -> brand::ActiveModel {
     brand::ActiveModel {
         tenant_id: Set(tenant.0),
@@ -41,7 +50,34 @@ fn brand_row(tenant: TenantId, b: &Brand) -> brand::ActiveModel {
         languages: Set(to_json(&b.languages)),
         created_at: Set(b.created_at),
         updated_at: Set(b.updated_at),
+        backfill_status: Set(BackfillStatus::Pending.as_str().into()),
+        backfill_claimed_at: Set(None),
+        backfill_finished_at: Set(None),
+        backfill_matched: Set(0),
+        backfill_removed: Set(0),
+        query_version: Set(1),
+        backfilled_version: Set(0),
     }
+}
+
+/// Every change of a tenant's brand queries bumps its version: the key under
+/// which every replica caches the tenant's compiled matcher.
+pub(crate) async fn bump_brand_version(db: &impl ConnectionTrait, tenant: TenantId) -> DomainResult<()> {
+    use super::entities::tenant_counter as counter;
+    counter::Entity::insert(counter::ActiveModel {
+        tenant_id: Set(tenant.0),
+        mention_seq: Set(0),
+        brand_version: Set(1),
+    })
+    .on_conflict(
+        OnConflict::column(counter::Column::TenantId)
+            .value(counter::Column::BrandVersion, Expr::col((counter::Entity, counter::Column::BrandVersion)).add(1))
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }
 
 /// Brand names are unique per tenant.
@@ -117,8 +153,10 @@ async fn with_members(
 #[async_trait]
 impl BrandRepository for SqlStore {
     async fn insert_brand(&self, tenant: TenantId, b: &Brand) -> DomainResult<()> {
-        brand::Entity::insert(brand_row(tenant, b)).exec_without_returning(&self.db).await.map_err(name_conflict)?;
-        Ok(())
+        let txn = self.db.begin().await.map_err(db_err)?;
+        brand::Entity::insert(brand_row(tenant, b)).exec_without_returning(&txn).await.map_err(name_conflict)?;
+        bump_brand_version(&txn, tenant).await?;
+        txn.commit().await.map_err(db_err)
     }
 
     async fn get_brand(&self, tenant: TenantId, id: BrandId) -> DomainResult<Brand> {
@@ -145,9 +183,29 @@ impl BrandRepository for SqlStore {
         Ok(Page::from_overfetch(brands, page.limit, |b| b.id.0))
     }
 
-    async fn update_brand(&self, tenant: TenantId, b: &Brand) -> DomainResult<()> {
-        brand::Entity::update(brand_row(tenant, b)).exec(&self.db).await.map_err(name_conflict)?;
-        Ok(())
+    async fn update_brand(&self, tenant: TenantId, b: &Brand, query_changed: bool) -> DomainResult<()> {
+        let txn = self.db.begin().await.map_err(db_err)?;
+        let mut update = brand::Entity::update_many()
+            .col_expr(brand::Column::Name, Expr::value(b.name.clone()))
+            .col_expr(brand::Column::Keywords, Expr::value(to_json(&b.keywords)))
+            .col_expr(brand::Column::ExcludedKeywords, Expr::value(to_json(&b.excluded_keywords)))
+            .col_expr(brand::Column::Languages, Expr::value(to_json(&b.languages)))
+            .col_expr(brand::Column::UpdatedAt, Expr::value(b.updated_at));
+        if query_changed {
+            update = update
+                .col_expr(brand::Column::BackfillStatus, Expr::value(BackfillStatus::Pending.as_str()))
+                .col_expr(brand::Column::QueryVersion, Expr::col(brand::Column::QueryVersion).add(1));
+        }
+        update
+            .filter(brand::Column::TenantId.eq(tenant.0))
+            .filter(brand::Column::Id.eq(b.id.0))
+            .exec(&txn)
+            .await
+            .map_err(name_conflict)?;
+        if query_changed {
+            bump_brand_version(&txn, tenant).await?;
+        }
+        txn.commit().await.map_err(db_err)
     }
 
     async fn delete_brand(&self, tenant: TenantId, id: BrandId) -> DomainResult<()> {
@@ -183,6 +241,7 @@ impl BrandRepository for SqlStore {
         if res.rows_affected == 0 {
             return Err(DomainError::NotFound("brand"));
         }
+        bump_brand_version(&txn, tenant).await?;
         txn.commit().await.map_err(db_err)
     }
 

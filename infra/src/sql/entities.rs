@@ -138,6 +138,13 @@ pub mod brand {
         pub languages: Json,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub backfill_status: String,
+        pub backfill_claimed_at: Option<DateTimeUtc>,
+        pub backfill_finished_at: Option<DateTimeUtc>,
+        pub backfill_matched: i64,
+        pub backfill_removed: i64,
+        pub query_version: i64,
+        pub backfilled_version: i64,
     }
     no_relations!();
 }
@@ -193,6 +200,92 @@ pub mod idempotency_key {
         pub location: Option<String>,
         pub body: Option<Vec<u8>>,
         pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod tenant_counter {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tenant_counters")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        pub mention_seq: i64,
+        pub brand_version: i64,
+    }
+    no_relations!();
+}
+
+pub mod post {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "posts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub platform: String,
+        pub external_id: String,
+        pub source_type: String,
+        pub url: Option<String>,
+        pub title: Option<String>,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub text: Option<String>,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub text_folded: Option<String>,
+        pub language: Option<String>,
+        pub published_at: DateTimeUtc,
+        pub author_external_id: Option<String>,
+        pub author_handle: String,
+        pub author_name: Option<String>,
+        pub author_followers: Option<i64>,
+        pub likes: Option<i64>,
+        pub comments: Option<i64>,
+        pub reposts: Option<i64>,
+        pub views: Option<i64>,
+        pub reach: Option<i64>,
+        pub provided_sentiment: Option<String>,
+        pub auto_label: String,
+        pub auto_score: f64,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod mention {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mentions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub post_id: Uuid,
+        pub brand_id: Uuid,
+        pub seq: i64,
+        pub link: String,
+        pub platform: String,
+        pub source_type: String,
+        pub published_at: DateTimeUtc,
+        pub author_key: String,
+        pub sentiment_label: String,
+        pub sentiment_score: f64,
+        pub sentiment_origin: String,
+        pub status: String,
+        pub assignee_id: Option<Uuid>,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub tags: Json,
+        pub restricted: bool,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub matched_words: Json,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
     }
     no_relations!();
 }

@@ -5,6 +5,7 @@ mod access;
 mod brands;
 mod entities;
 mod idempotency;
+mod mentions;
 
 use std::time::Duration;
 

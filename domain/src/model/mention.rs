@@ -1,0 +1,296 @@
+//! Posts and mentions: a post is kept once per tenant, matched or not; a
+//! mention links a post to one brand it is about.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{FieldError, Violations};
+use crate::ids::{BrandId, MentionId, PostId, TenantId, UserId};
+use crate::model::brand::ISO_639_1;
+
+macro_rules! str_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $s:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),* }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),* }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some($name::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+str_enum!(
+    /// Where a post was published. The first six are user-generated, the rest media.
+    SourceType {
+        Social => "social", Forum => "forum", Review => "review", Blog => "blog", Messenger => "messenger",
+        Video => "video", News => "news", Print => "print", Radio => "radio", Tv => "tv",
+    }
+);
+
+impl SourceType {
+    pub fn is_media(self) -> bool {
+        matches!(self, SourceType::News | SourceType::Print | SourceType::Radio | SourceType::Tv)
+    }
+}
+
+str_enum!(SentimentLabel { Positive => "positive", Neutral => "neutral", Negative => "negative" });
+str_enum!(
+    /// Who set a mention's label: the classifier, the collector, or a person (always wins).
+    SentimentOrigin { Auto => "auto", Provided => "provided", Manual => "manual" }
+);
+str_enum!(MentionStatus { New => "new", InProgress => "in_progress", Answered => "answered", Ignored => "ignored" });
+str_enum!(
+    /// How a mention came about: the brand's query matched the text, or the
+    /// collector named the brand (`brand_id` on the post). Backfill only ever
+    /// removes `matched` mentions.
+    MentionLink { Matched => "matched", Assigned => "assigned" }
+);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sentiment {
+    pub label: SentimentLabel,
+    /// In [-1, 1]: negative below zero.
+    pub score: f64,
+    pub origin: SentimentOrigin,
+}
+
+impl Sentiment {
+    /// A label set by a collector or a person: the score is the label's pole.
+    pub fn labelled(label: SentimentLabel, origin: SentimentOrigin) -> Self {
+        let score = match label {
+            SentimentLabel::Positive => 1.0,
+            SentimentLabel::Neutral => 0.0,
+            SentimentLabel::Negative => -1.0,
+        };
+        Self { label, score, origin }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Author {
+    pub external_id: Option<String>,
+    pub handle: String,
+    pub name: Option<String>,
+    pub followers: Option<u64>,
+}
+
+/// A post as a collector sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostInput {
+    pub external_id: String,
+    pub platform: String,
+    pub source_type: SourceType,
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub text: Option<String>,
+    pub language: Option<String>,
+    pub published_at: DateTime<Utc>,
+    pub author: Author,
+    pub likes: Option<u64>,
+    pub comments: Option<u64>,
+    pub reposts: Option<u64>,
+    pub views: Option<u64>,
+    pub reach: Option<u64>,
+    pub sentiment: Option<SentimentLabel>,
+    pub brand_id: Option<BrandId>,
+}
+
+/// A stored post.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    pub id: PostId,
+    pub tenant_id: TenantId,
+    pub input: PostInput,
+    /// What the built-in classifier said (kept even when a label was provided).
+    pub auto: Sentiment,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Post {
+    /// No text: a platform that forbids exporting it.
+    pub fn restricted(&self) -> bool {
+        self.input.text.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mention {
+    pub id: MentionId,
+    pub tenant_id: TenantId,
+    pub post: Post,
+    pub brand_id: BrandId,
+    pub seq: i64,
+    pub link: MentionLink,
+    pub sentiment: Sentiment,
+    pub status: MentionStatus,
+    pub assignee_id: Option<UserId>,
+    pub tags: Vec<String>,
+    pub matched_words: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Mention {
+    /// A person has touched it: backfill never removes such a mention.
+    pub fn worked_on(&self) -> bool {
+        worked_on(self.status, self.sentiment.origin, self.assignee_id.is_some(), !self.tags.is_empty())
+    }
+}
+
+/// A person has touched a mention when it left `new`, got a manual label, an
+/// assignee or tags.
+pub fn worked_on(status: MentionStatus, origin: SentimentOrigin, assigned: bool, tagged: bool) -> bool {
+    status != MentionStatus::New || origin == SentimentOrigin::Manual || assigned || tagged
+}
+
+/// A mention to create, as the ingest pipeline decided it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMention {
+    pub id: MentionId,
+    pub brand_id: BrandId,
+    pub link: MentionLink,
+    pub sentiment: Sentiment,
+    pub matched_words: Vec<String>,
+}
+
+/// A post to store with the mentions it makes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPost {
+    pub post: Post,
+    pub mentions: Vec<NewMention>,
+}
+
+/// The inbox filters of `GET /v1/mentions` (and the CSV export).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MentionFilter {
+    pub brand_id: Option<BrandId>,
+    pub platform: Option<String>,
+    pub source_type: Option<SourceType>,
+    pub sentiment: Option<SentimentLabel>,
+    pub status: Option<MentionStatus>,
+    /// A handle, compared without `@` and case.
+    pub author: Option<String>,
+    /// Case-insensitive text search (folded like the matcher folds).
+    pub q: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// A client's brands; `None`: all.
+    pub only_brands: Option<Vec<BrandId>>,
+}
+
+/// The order of a listing, with where the page starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MentionOrder {
+    /// Newest first by `published_at`, ties by `seq`; after `(published_at, seq)`.
+    Newest { after: Option<(DateTime<Utc>, i64)> },
+    /// Storing order: `seq` greater than this.
+    SinceSeq(i64),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MentionPatch {
+    pub sentiment: Option<SentimentLabel>,
+    pub status: Option<MentionStatus>,
+    /// `Some(None)` unassigns.
+    pub assignee_id: Option<Option<UserId>>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// The key a handle is compared by.
+pub fn author_key(handle: &str) -> String {
+    handle.trim().trim_start_matches('@').to_lowercase()
+}
+
+pub const BATCH_MAX: usize = 1000;
+pub const TEXT_MAX_CHARS: usize = 100_000;
+pub const TAGS_MAX: usize = 20;
+pub const TAG_MAX_CHARS: usize = 50;
+
+fn check_len(v: &mut Violations, field: String, value: &str, max: usize, required: bool) {
+    if required && value.trim().is_empty() {
+        v.add(field, "must not be empty");
+    } else if value.chars().count() > max {
+        v.add(field, format!("must be at most {max} characters"));
+    }
+}
+
+/// Validates a batch; every error names its item (`items[17].platform`).
+/// `unknown_brands`: the `brand_id`s that are not brands of the tenant.
+pub fn check_batch(items: &[PostInput], unknown_brands: &HashSet<BrandId>, now: DateTime<Utc>) -> Vec<FieldError> {
+    let mut v = Violations::new();
+    if items.is_empty() || items.len() > BATCH_MAX {
+        v.add("items", format!("must contain 1 to {BATCH_MAX} posts"));
+    }
+    for (i, p) in items.iter().enumerate() {
+        let at = |f: &str| format!("items[{i}].{f}");
+        check_len(&mut v, at("external_id"), &p.external_id, 200, true);
+        if p.platform.is_empty()
+            || p.platform.len() > 32
+            || !p.platform.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        {
+            v.add(at("platform"), "must be a slug of 1–32 characters a–z, 0–9, `_`, `-` (e.g. `vk`, `telegram`)");
+        }
+        if let Some(url) = &p.url
+            && (url.len() > 2048 || !(url.starts_with("https://") || url.starts_with("http://")))
+        {
+            v.add(at("url"), "must be an http(s) URL of at most 2048 characters");
+        }
+        if let Some(title) = &p.title {
+            check_len(&mut v, at("title"), title, 1000, false);
+        }
+        match (&p.text, p.brand_id) {
+            (None, None) => v.add(at("text"), "is required unless `brand_id` is given (a restricted post)"),
+            (Some(t), _) => check_len(&mut v, at("text"), t, TEXT_MAX_CHARS, false),
+            (None, Some(_)) => {}
+        }
+        if let Some(lang) = &p.language
+            && !ISO_639_1.contains(&lang.as_str())
+        {
+            v.add(at("language"), format!("`{lang}` is not an ISO 639-1 code such as `ru` or `en`"));
+        }
+        if p.published_at > now + chrono::Duration::days(1) {
+            v.add(at("published_at"), "is more than a day in the future");
+        }
+        check_len(&mut v, at("author.handle"), &p.author.handle, 200, true);
+        if let Some(name) = &p.author.name {
+            check_len(&mut v, at("author.name"), name, 200, false);
+        }
+        if let Some(b) = p.brand_id
+            && unknown_brands.contains(&b)
+        {
+            v.add(at("brand_id"), format!("no brand `{b}` in this tenant"));
+        }
+    }
+    match v.finish(()) {
+        Ok(()) => Vec::new(),
+        Err(crate::DomainError::Invalid(errors)) => errors,
+        Err(_) => unreachable!("Violations only yields Invalid"),
+    }
+}
+
+/// Tags: at most 20, each 1–50 characters, trimmed, without duplicates.
+pub fn check_tags(v: &mut Violations, tags: &[String]) -> Vec<String> {
+    if tags.len() > TAGS_MAX {
+        v.add("tags", format!("must contain at most {TAGS_MAX} tags"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (i, t) in tags.iter().enumerate() {
+        let t = crate::text::tidy(t);
+        if t.is_empty() || t.chars().count() > TAG_MAX_CHARS {
+            v.add(format!("tags[{i}]"), format!("must be 1–{TAG_MAX_CHARS} characters"));
+        } else if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
+}

@@ -1,0 +1,252 @@
+//! The mention pipeline: batch ingest (validate, deduplicate, match, score,
+//! store), the inbox, and backfill after a brand's query changed.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use crate::error::{DomainError, DomainResult, Violations};
+use crate::ids::{BrandId, MentionId, PostId, TenantId};
+use crate::model::access::{BrandScope, Principal};
+use crate::model::mention::{
+    Mention, MentionFilter, MentionLink, MentionOrder, MentionPatch, NewMention, NewPost, Post, PostInput, Sentiment,
+    SentimentOrigin, check_batch, check_tags,
+};
+use crate::ports::{
+    BrandMatcher, BrandQuery, BrandRepository, Clock, IngestOutcome, MatcherFactory, MentionRepository, ReportCache,
+    SentimentAnalyzer, UserRepository,
+};
+use crate::text::detect_language;
+
+pub struct MentionService {
+    pub mentions: Arc<dyn MentionRepository>,
+    pub brands: Arc<dyn BrandRepository>,
+    pub users: Arc<dyn UserRepository>,
+    pub matchers: Arc<dyn MatcherFactory>,
+    pub analyzer: Arc<dyn SentimentAnalyzer>,
+    pub cache: Arc<dyn ReportCache>,
+    pub clock: Arc<dyn Clock>,
+    /// Each tenant's compiled queries, keyed by its brand version, so a
+    /// change on any replica is seen by the next batch on every replica.
+    compiled: Mutex<HashMap<TenantId, CompiledQueries>>,
+}
+
+/// A tenant's matcher and the brand version it was compiled from.
+type CompiledQueries = (i64, Arc<dyn BrandMatcher>);
+
+/// Posts read per backfill step.
+const BACKFILL_PAGE: u32 = 1000;
+
+impl MentionService {
+    pub fn new(
+        mentions: Arc<dyn MentionRepository>,
+        brands: Arc<dyn BrandRepository>,
+        users: Arc<dyn UserRepository>,
+        matchers: Arc<dyn MatcherFactory>,
+        analyzer: Arc<dyn SentimentAnalyzer>,
+        cache: Arc<dyn ReportCache>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self { mentions, brands, users, matchers, analyzer, cache, clock, compiled: Mutex::new(HashMap::new()) }
+    }
+
+    async fn matcher(&self, tenant: TenantId) -> DomainResult<Arc<dyn BrandMatcher>> {
+        let version = self.mentions.brand_version(tenant).await?;
+        if let Some((v, m)) = self.compiled.lock().expect("matcher cache").get(&tenant)
+            && *v == version
+        {
+            return Ok(m.clone());
+        }
+        let queries = self.mentions.brand_queries(tenant).await?;
+        let matcher: Arc<dyn BrandMatcher> = Arc::from(self.matchers.compile(queries));
+        self.compiled.lock().expect("matcher cache").insert(tenant, (version, matcher.clone()));
+        Ok(matcher)
+    }
+
+    /// The auto score, and the label the mention starts with (a provided one wins).
+    fn score(&self, input: &PostInput) -> (Sentiment, Sentiment) {
+        let auto = match &input.text {
+            Some(text) => self.analyzer.analyze(text, input.language.as_deref()),
+            None => Sentiment::labelled(crate::model::mention::SentimentLabel::Neutral, SentimentOrigin::Auto),
+        };
+        let start = match input.sentiment {
+            Some(label) => Sentiment::labelled(label, SentimentOrigin::Provided),
+            None => auto,
+        };
+        (auto, start)
+    }
+
+    /// Ingests a batch: all or nothing. Invalid items reject the whole batch
+    /// (422, every error naming its item); otherwise new posts are stored once,
+    /// matched against every brand of the tenant (or linked to `brand_id`),
+    /// scored, and each match becomes a mention with the next `seq`.
+    pub async fn ingest(&self, who: &Principal, mut items: Vec<PostInput>) -> DomainResult<(usize, IngestOutcome)> {
+        let tenant = who.tenant_id;
+        let now = self.clock.now();
+        let named: Vec<BrandId> = items.iter().filter_map(|p| p.brand_id).collect::<HashSet<_>>().into_iter().collect();
+        let unknown: HashSet<BrandId> = self.brands.missing_brands(tenant, &named).await?.into_iter().collect();
+        let errors = check_batch(&items, &unknown, now);
+        if !errors.is_empty() {
+            return Err(DomainError::Invalid(errors));
+        }
+        let received = items.len();
+        let matcher = self.matcher(tenant).await?;
+        let mut seen = HashSet::new();
+        let mut within_batch_duplicates = 0;
+        let mut posts = Vec::with_capacity(items.len());
+        for mut input in items.drain(..) {
+            if !seen.insert((input.platform.clone(), input.external_id.clone())) {
+                within_batch_duplicates += 1;
+                continue;
+            }
+            if input.language.is_none() {
+                input.language = input.text.as_deref().and_then(detect_language).map(str::to_owned);
+            }
+            let (auto, start) = self.score(&input);
+            let mentions = match (input.brand_id, &input.text) {
+                (Some(brand_id), _) => vec![NewMention {
+                    id: MentionId::new(),
+                    brand_id,
+                    link: MentionLink::Assigned,
+                    sentiment: start,
+                    matched_words: vec![],
+                }],
+                (None, Some(text)) => matcher
+                    .find(text, input.language.as_deref())
+                    .into_iter()
+                    .map(|m| NewMention {
+                        id: MentionId::new(),
+                        brand_id: m.brand_id,
+                        link: MentionLink::Matched,
+                        sentiment: start,
+                        matched_words: m.matched,
+                    })
+                    .collect(),
+                (None, None) => unreachable!("validated: text or brand_id"),
+            };
+            posts.push(NewPost {
+                post: Post { id: PostId::new(), tenant_id: tenant, input, auto, created_at: now },
+                mentions,
+            });
+        }
+        let mut outcome = self.mentions.ingest(tenant, posts).await?;
+        outcome.duplicates += within_batch_duplicates;
+        if !outcome.created.is_empty() {
+            self.cache.invalidate(tenant).await;
+        }
+        Ok((received, outcome))
+    }
+
+    fn scoped(who: &Principal, mut filter: MentionFilter) -> MentionFilter {
+        if let BrandScope::Only(ids) = &who.scope {
+            filter.only_brands = Some(ids.clone());
+        }
+        filter
+    }
+
+    pub async fn list(
+        &self,
+        who: &Principal,
+        filter: MentionFilter,
+        order: MentionOrder,
+        limit: u32,
+    ) -> DomainResult<Vec<Mention>> {
+        self.mentions.list_mentions(who.tenant_id, &Self::scoped(who, filter), order, limit).await
+    }
+
+    pub async fn get(&self, who: &Principal, id: MentionId) -> DomainResult<Mention> {
+        let m = self.mentions.get_mention(who.tenant_id, id).await?;
+        if !who.scope.allows(m.brand_id) {
+            return Err(DomainError::NotFound("mention"));
+        }
+        Ok(m)
+    }
+
+    /// A person's changes. A sentiment set here is `manual`: it always wins
+    /// and survives re-ingest and backfill.
+    pub async fn update(&self, who: &Principal, id: MentionId, patch: MentionPatch) -> DomainResult<Mention> {
+        let mut m = self.get(who, id).await?;
+        let mut v = Violations::new();
+        if let Some(tags) = &patch.tags {
+            m.tags = check_tags(&mut v, tags);
+        }
+        if let Some(Some(user)) = patch.assignee_id
+            && self.users.get_user(who.tenant_id, user).await.is_err()
+        {
+            v.add("assignee_id", format!("no user `{user}` in this tenant"));
+        }
+        v.finish(())?;
+        if let Some(label) = patch.sentiment {
+            m.sentiment = Sentiment::labelled(label, SentimentOrigin::Manual);
+        }
+        if let Some(status) = patch.status {
+            m.status = status;
+        }
+        if let Some(assignee) = patch.assignee_id {
+            m.assignee_id = assignee;
+        }
+        m.updated_at = self.clock.now();
+        self.mentions.update_mention(who.tenant_id, &m).await?;
+        if patch.sentiment.is_some() {
+            self.cache.invalidate(who.tenant_id).await;
+        }
+        Ok(m)
+    }
+
+    /// Runs one pending backfill, if any; `true` when one ran.
+    pub async fn backfill_once(&self) -> DomainResult<bool> {
+        let now = self.clock.now();
+        let Some(claim) = self.mentions.claim_backfill(now, now - chrono::Duration::minutes(5)).await? else {
+            return Ok(false);
+        };
+        let brand = match self.brands.get_brand(claim.tenant_id, claim.brand_id).await {
+            Ok(b) => b,
+            Err(DomainError::NotFound(_)) => return Ok(true),
+            Err(e) => return Err(e),
+        };
+        let matcher = self.matchers.compile(vec![BrandQuery {
+            brand_id: brand.id,
+            keywords: brand.keywords.clone(),
+            excluded_keywords: brand.excluded_keywords.clone(),
+            languages: brand.languages.clone(),
+        }]);
+        let (mut added, mut removed) = (0, 0);
+        let mut after = None;
+        loop {
+            let page = self.mentions.post_texts(claim.tenant_id, after, BACKFILL_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            let checked: Vec<PostId> = page.iter().map(|p| p.id).collect();
+            let matched = page
+                .iter()
+                .filter_map(|p| {
+                    let m = matcher.find(&p.text, p.language.as_deref()).pop()?;
+                    let sentiment = match p.provided {
+                        Some(label) => Sentiment::labelled(label, SentimentOrigin::Provided),
+                        None => p.auto,
+                    };
+                    Some((
+                        p.id,
+                        NewMention {
+                            id: MentionId::new(),
+                            brand_id: brand.id,
+                            link: MentionLink::Matched,
+                            sentiment,
+                            matched_words: m.matched,
+                        },
+                    ))
+                })
+                .collect();
+            let (a, r) = self.mentions.apply_backfill(claim.tenant_id, brand.id, &checked, matched).await?;
+            added += a;
+            removed += r;
+            if (page.len() as u32) < BACKFILL_PAGE {
+                break;
+            }
+        }
+        self.mentions.finish_backfill(claim, added, removed, self.clock.now()).await?;
+        if added + removed > 0 {
+            self.cache.invalidate(claim.tenant_id).await;
+        }
+        Ok(true)
+    }
+}

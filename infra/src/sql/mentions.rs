@@ -1,0 +1,540 @@
+//! Posts and mentions: ingest in one transaction per batch, the inbox query,
+//! and backfill steps.
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use smrm_domain::ids::{BrandId, MentionId, PostId, TenantId, UserId};
+use smrm_domain::model::brand::BackfillStatus;
+use smrm_domain::model::mention::{
+    Author, Mention, MentionFilter, MentionLink, MentionOrder, MentionStatus, NewMention, NewPost, Post, PostInput,
+    Sentiment, SentimentLabel, SentimentOrigin, SourceType, author_key, worked_on,
+};
+use smrm_domain::ports::{BackfillClaim, BrandQuery, IngestOutcome, MentionRepository, PostText};
+use smrm_domain::text::fold;
+use smrm_domain::{DomainError, DomainResult};
+use uuid::Uuid;
+
+use super::entities::{brand, mention, post, tenant_counter as counter};
+use super::{SqlStore, db_err, from_json, to_json};
+
+/// Rows per INSERT, well under PostgreSQL's 65,535 bind parameters.
+const CHUNK: usize = 500;
+
+fn corrupt(what: &str, value: &str) -> DomainError {
+    DomainError::Internal(format!("unknown {what} `{value}` in the database"))
+}
+
+fn to_i64(v: Option<u64>) -> Option<i64> {
+    v.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn to_u64(v: Option<i64>) -> Option<u64> {
+    v.map(|n| u64::try_from(n).unwrap_or(0))
+}
+
+fn post_row(tenant: TenantId, p: &Post) -> post::ActiveModel {
+    let i = &p.input;
+    post::ActiveModel {
+        tenant_id: Set(tenant.0),
+        id: Set(p.id.0),
+        platform: Set(i.platform.clone()),
+        external_id: Set(i.external_id.clone()),
+        source_type: Set(i.source_type.as_str().into()),
+        url: Set(i.url.clone()),
+        title: Set(i.title.clone()),
+        text: Set(i.text.clone()),
+        text_folded: Set(i.text.as_deref().map(fold)),
+        language: Set(i.language.clone()),
+        published_at: Set(i.published_at),
+        author_external_id: Set(i.author.external_id.clone()),
+        author_handle: Set(i.author.handle.clone()),
+        author_name: Set(i.author.name.clone()),
+        author_followers: Set(to_i64(i.author.followers)),
+        likes: Set(to_i64(i.likes)),
+        comments: Set(to_i64(i.comments)),
+        reposts: Set(to_i64(i.reposts)),
+        views: Set(to_i64(i.views)),
+        reach: Set(to_i64(i.reach)),
+        provided_sentiment: Set(i.sentiment.map(|s| s.as_str().into())),
+        auto_label: Set(p.auto.label.as_str().into()),
+        auto_score: Set(p.auto.score),
+        created_at: Set(p.created_at),
+    }
+}
+
+fn to_post(m: post::Model) -> DomainResult<Post> {
+    let source_type = SourceType::parse(&m.source_type).ok_or_else(|| corrupt("source type", &m.source_type))?;
+    let auto_label = SentimentLabel::parse(&m.auto_label).ok_or_else(|| corrupt("label", &m.auto_label))?;
+    let provided = match &m.provided_sentiment {
+        Some(s) => Some(SentimentLabel::parse(s).ok_or_else(|| corrupt("label", s))?),
+        None => None,
+    };
+    Ok(Post {
+        id: PostId(m.id),
+        tenant_id: TenantId(m.tenant_id),
+        input: PostInput {
+            external_id: m.external_id,
+            platform: m.platform,
+            source_type,
+            url: m.url,
+            title: m.title,
+            text: m.text,
+            language: m.language,
+            published_at: m.published_at,
+            author: Author {
+                external_id: m.author_external_id,
+                handle: m.author_handle,
+                name: m.author_name,
+                followers: to_u64(m.author_followers),
+            },
+            likes: to_u64(m.likes),
+            comments: to_u64(m.comments),
+            reposts: to_u64(m.reposts),
+            views: to_u64(m.views),
+            reach: to_u64(m.reach),
+            sentiment: provided,
+            brand_id: None,
+        },
+        auto: Sentiment { label: auto_label, score: m.auto_score, origin: SentimentOrigin::Auto },
+        created_at: m.created_at,
+    })
+}
+
+fn mention_row(tenant: TenantId, p: &Post, m: &NewMention, seq: i64) -> mention::ActiveModel {
+    mention::ActiveModel {
+        tenant_id: Set(tenant.0),
+        id: Set(m.id.0),
+        post_id: Set(p.id.0),
+        brand_id: Set(m.brand_id.0),
+        seq: Set(seq),
+        link: Set(m.link.as_str().into()),
+        platform: Set(p.input.platform.clone()),
+        source_type: Set(p.input.source_type.as_str().into()),
+        published_at: Set(p.input.published_at),
+        author_key: Set(author_key(&p.input.author.handle)),
+        sentiment_label: Set(m.sentiment.label.as_str().into()),
+        sentiment_score: Set(m.sentiment.score),
+        sentiment_origin: Set(m.sentiment.origin.as_str().into()),
+        status: Set(MentionStatus::New.as_str().into()),
+        assignee_id: Set(None),
+        tags: Set(to_json(&Vec::<String>::new())),
+        restricted: Set(p.restricted()),
+        matched_words: Set(to_json(&m.matched_words)),
+        created_at: Set(p.created_at),
+        updated_at: Set(p.created_at),
+    }
+}
+
+fn to_mention(m: mention::Model, post: Post) -> DomainResult<Mention> {
+    Ok(Mention {
+        id: MentionId(m.id),
+        tenant_id: TenantId(m.tenant_id),
+        brand_id: BrandId(m.brand_id),
+        seq: m.seq,
+        link: MentionLink::parse(&m.link).ok_or_else(|| corrupt("link", &m.link))?,
+        sentiment: Sentiment {
+            label: SentimentLabel::parse(&m.sentiment_label).ok_or_else(|| corrupt("label", &m.sentiment_label))?,
+            score: m.sentiment_score,
+            origin: SentimentOrigin::parse(&m.sentiment_origin)
+                .ok_or_else(|| corrupt("origin", &m.sentiment_origin))?,
+        },
+        status: MentionStatus::parse(&m.status).ok_or_else(|| corrupt("status", &m.status))?,
+        assignee_id: m.assignee_id.map(UserId),
+        tags: from_json(m.tags)?,
+        matched_words: from_json(m.matched_words)?,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        post: Post { input: PostInput { brand_id: None, ..post.input }, ..post },
+    })
+}
+
+/// Locks the tenant's counter row for the rest of the transaction (creating
+/// it on first use): a tenant's ingests and backfills run one at a time, so
+/// `seq` order is commit order and a poller never skips a late mention.
+async fn lock_counter(txn: &DatabaseTransaction, tenant: TenantId) -> DomainResult<i64> {
+    counter::Entity::insert(counter::ActiveModel {
+        tenant_id: Set(tenant.0),
+        mention_seq: Set(0),
+        brand_version: Set(0),
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(txn)
+    .await
+    .map_err(db_err)?;
+    counter::Entity::update_many()
+        .col_expr(counter::Column::MentionSeq, Expr::col(counter::Column::MentionSeq))
+        .filter(counter::Column::TenantId.eq(tenant.0))
+        .exec(txn)
+        .await
+        .map_err(db_err)?;
+    let row = counter::Entity::find_by_id(tenant.0).one(txn).await.map_err(db_err)?;
+    Ok(row.map(|r| r.mention_seq).unwrap_or(0))
+}
+
+async fn set_seq(txn: &DatabaseTransaction, tenant: TenantId, seq: i64) -> DomainResult<()> {
+    counter::Entity::update_many()
+        .col_expr(counter::Column::MentionSeq, Expr::value(seq))
+        .filter(counter::Column::TenantId.eq(tenant.0))
+        .exec(txn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+async fn insert_chunks<A: sea_orm::ActiveModelTrait + Send>(
+    txn: &DatabaseTransaction,
+    rows: Vec<A>,
+) -> DomainResult<()> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(CHUNK).collect();
+        A::Entity::insert_many(chunk).exec_without_returning(txn).await.map_err(db_err)?;
+    }
+    Ok(())
+}
+
+async fn posts_by_id(db: &impl ConnectionTrait, tenant: TenantId, ids: Vec<Uuid>) -> DomainResult<HashMap<Uuid, Post>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        for m in post::Entity::find()
+            .filter(post::Column::TenantId.eq(tenant.0))
+            .filter(post::Column::Id.is_in(chunk.iter().copied()))
+            .all(db)
+            .await
+            .map_err(db_err)?
+        {
+            out.insert(m.id, to_post(m)?);
+        }
+    }
+    Ok(out)
+}
+
+fn filter_condition(tenant: TenantId, f: &MentionFilter) -> Condition {
+    let mut c = Condition::all().add(mention::Column::TenantId.eq(tenant.0));
+    if let Some(b) = f.brand_id {
+        c = c.add(mention::Column::BrandId.eq(b.0));
+    }
+    if let Some(only) = &f.only_brands {
+        c = c.add(mention::Column::BrandId.is_in(only.iter().map(|b| b.0)));
+    }
+    if let Some(p) = &f.platform {
+        c = c.add(mention::Column::Platform.eq(p.clone()));
+    }
+    if let Some(s) = f.source_type {
+        c = c.add(mention::Column::SourceType.eq(s.as_str()));
+    }
+    if let Some(s) = f.sentiment {
+        c = c.add(mention::Column::SentimentLabel.eq(s.as_str()));
+    }
+    if let Some(s) = f.status {
+        c = c.add(mention::Column::Status.eq(s.as_str()));
+    }
+    if let Some(a) = &f.author {
+        c = c.add(mention::Column::AuthorKey.eq(author_key(a)));
+    }
+    if let Some(from) = f.from {
+        c = c.add(mention::Column::PublishedAt.gte(from));
+    }
+    if let Some(to) = f.to {
+        c = c.add(mention::Column::PublishedAt.lt(to));
+    }
+    if let Some(q) = &f.q {
+        let escaped = fold(q).replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let posts = Query::select()
+            .column(post::Column::Id)
+            .from(post::Entity)
+            .and_where(post::Column::TenantId.eq(tenant.0))
+            .and_where(Expr::col(post::Column::TextFolded).like(LikeExpr::new(format!("%{escaped}%")).escape('\\')))
+            .to_owned();
+        c = c.add(Expr::col(mention::Column::PostId).in_subquery(posts));
+    }
+    c
+}
+
+#[async_trait]
+impl MentionRepository for SqlStore {
+    async fn brand_version(&self, tenant: TenantId) -> DomainResult<i64> {
+        let row = counter::Entity::find_by_id(tenant.0).one(&self.db).await.map_err(db_err)?;
+        Ok(row.map(|r| r.brand_version).unwrap_or(0))
+    }
+
+    async fn brand_queries(&self, tenant: TenantId) -> DomainResult<Vec<BrandQuery>> {
+        brand::Entity::find()
+            .filter(brand::Column::TenantId.eq(tenant.0))
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(|b| {
+                Ok(BrandQuery {
+                    brand_id: BrandId(b.id),
+                    keywords: from_json(b.keywords)?,
+                    excluded_keywords: from_json(b.excluded_keywords)?,
+                    languages: from_json(b.languages)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn ingest(&self, tenant: TenantId, posts: Vec<NewPost>) -> DomainResult<IngestOutcome> {
+        let txn = self.db.begin().await.map_err(db_err)?;
+        let mut seq = lock_counter(&txn, tenant).await?;
+
+        let ids: Vec<String> = posts.iter().map(|p| p.post.input.external_id.clone()).collect();
+        let mut existing: HashSet<(String, String)> = HashSet::new();
+        for chunk in ids.chunks(CHUNK) {
+            let rows: Vec<(String, String)> = post::Entity::find()
+                .select_only()
+                .column(post::Column::Platform)
+                .column(post::Column::ExternalId)
+                .filter(post::Column::TenantId.eq(tenant.0))
+                .filter(post::Column::ExternalId.is_in(chunk.iter().cloned()))
+                .into_tuple()
+                .all(&txn)
+                .await
+                .map_err(db_err)?;
+            existing.extend(rows);
+        }
+        let (fresh, dup): (Vec<NewPost>, Vec<NewPost>) = posts
+            .into_iter()
+            .partition(|p| !existing.contains(&(p.post.input.platform.clone(), p.post.input.external_id.clone())));
+        let mut outcome = IngestOutcome {
+            duplicates: dup.len(),
+            unmatched: fresh.iter().filter(|p| p.mentions.is_empty()).count(),
+            created: Vec::new(),
+        };
+        let mut mention_rows = Vec::new();
+        for p in &fresh {
+            for m in &p.mentions {
+                seq += 1;
+                mention_rows.push(mention_row(tenant, &p.post, m, seq));
+                outcome.created.push(m.id);
+            }
+        }
+        insert_chunks(&txn, fresh.iter().map(|p| post_row(tenant, &p.post)).collect()).await?;
+        insert_chunks(&txn, mention_rows).await?;
+        set_seq(&txn, tenant, seq).await?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(outcome)
+    }
+
+    async fn list_mentions(
+        &self,
+        tenant: TenantId,
+        filter: &MentionFilter,
+        order: MentionOrder,
+        limit: u32,
+    ) -> DomainResult<Vec<Mention>> {
+        let mut q = mention::Entity::find().filter(filter_condition(tenant, filter));
+        q = match order {
+            MentionOrder::Newest { after } => {
+                if let Some((at, seq)) = after {
+                    q = q.filter(Condition::any().add(mention::Column::PublishedAt.lt(at)).add(
+                        Condition::all().add(mention::Column::PublishedAt.eq(at)).add(mention::Column::Seq.lt(seq)),
+                    ));
+                }
+                q.order_by_desc(mention::Column::PublishedAt).order_by_desc(mention::Column::Seq)
+            }
+            MentionOrder::SinceSeq(after) => {
+                q.filter(mention::Column::Seq.gt(after)).order_by_asc(mention::Column::Seq)
+            }
+        };
+        let rows = q.limit(limit as u64).all(&self.db).await.map_err(db_err)?;
+        let posts = posts_by_id(&self.db, tenant, rows.iter().map(|m| m.post_id).collect()).await?;
+        rows.into_iter()
+            .map(|m| {
+                let post = posts.get(&m.post_id).cloned().ok_or_else(|| corrupt("post", &m.post_id.to_string()))?;
+                to_mention(m, post)
+            })
+            .collect()
+    }
+
+    async fn get_mention(&self, tenant: TenantId, id: MentionId) -> DomainResult<Mention> {
+        let m = mention::Entity::find_by_id((tenant.0, id.0))
+            .one(&self.db)
+            .await
+            .map_err(db_err)?
+            .ok_or(DomainError::NotFound("mention"))?;
+        let p = post::Entity::find_by_id((tenant.0, m.post_id))
+            .one(&self.db)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| corrupt("post", &m.post_id.to_string()))?;
+        to_mention(m, to_post(p)?)
+    }
+
+    async fn update_mention(&self, tenant: TenantId, m: &Mention) -> DomainResult<()> {
+        mention::Entity::update_many()
+            .col_expr(mention::Column::SentimentLabel, Expr::value(m.sentiment.label.as_str()))
+            .col_expr(mention::Column::SentimentScore, Expr::value(m.sentiment.score))
+            .col_expr(mention::Column::SentimentOrigin, Expr::value(m.sentiment.origin.as_str()))
+            .col_expr(mention::Column::Status, Expr::value(m.status.as_str()))
+            .col_expr(mention::Column::AssigneeId, Expr::value(m.assignee_id.map(|u| u.0)))
+            .col_expr(mention::Column::Tags, Expr::value(to_json(&m.tags)))
+            .col_expr(mention::Column::UpdatedAt, Expr::value(m.updated_at))
+            .filter(mention::Column::TenantId.eq(tenant.0))
+            .filter(mention::Column::Id.eq(m.id.0))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn claim_backfill(
+        &self,
+        now: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> DomainResult<Option<BackfillClaim>> {
+        let claimable = || {
+            Condition::any().add(brand::Column::BackfillStatus.eq(BackfillStatus::Pending.as_str())).add(
+                Condition::all()
+                    .add(brand::Column::BackfillStatus.eq(BackfillStatus::Running.as_str()))
+                    .add(brand::Column::BackfillClaimedAt.lt(stale_before)),
+            )
+        };
+        let Some(candidate) = brand::Entity::find()
+            .filter(claimable())
+            .order_by_asc(brand::Column::UpdatedAt)
+            .one(&self.db)
+            .await
+            .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let res = brand::Entity::update_many()
+            .col_expr(brand::Column::BackfillStatus, Expr::value(BackfillStatus::Running.as_str()))
+            .col_expr(brand::Column::BackfillClaimedAt, Expr::value(now))
+            .filter(brand::Column::TenantId.eq(candidate.tenant_id))
+            .filter(brand::Column::Id.eq(candidate.id))
+            .filter(brand::Column::QueryVersion.eq(candidate.query_version))
+            .filter(claimable())
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        // Another worker won the race (or the query changed): try again later.
+        Ok((res.rows_affected == 1).then_some(BackfillClaim {
+            tenant_id: TenantId(candidate.tenant_id),
+            brand_id: BrandId(candidate.id),
+            version: candidate.query_version,
+        }))
+    }
+
+    async fn post_texts(&self, tenant: TenantId, after: Option<PostId>, limit: u32) -> DomainResult<Vec<PostText>> {
+        let mut q =
+            post::Entity::find().filter(post::Column::TenantId.eq(tenant.0)).filter(post::Column::Text.is_not_null());
+        if let Some(after) = after {
+            q = q.filter(post::Column::Id.gt(after.0));
+        }
+        q.order_by_asc(post::Column::Id)
+            .limit(limit as u64)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(|m| {
+                let p = to_post(m)?;
+                Ok(PostText {
+                    id: p.id,
+                    text: p.input.text.unwrap_or_default(),
+                    language: p.input.language,
+                    auto: p.auto,
+                    provided: p.input.sentiment,
+                })
+            })
+            .collect()
+    }
+
+    async fn apply_backfill(
+        &self,
+        tenant: TenantId,
+        brand: BrandId,
+        checked: &[PostId],
+        matched: Vec<(PostId, NewMention)>,
+    ) -> DomainResult<(u64, u64)> {
+        let txn = self.db.begin().await.map_err(db_err)?;
+        let mut seq = lock_counter(&txn, tenant).await?;
+        let existing = mention::Entity::find()
+            .filter(mention::Column::TenantId.eq(tenant.0))
+            .filter(mention::Column::BrandId.eq(brand.0))
+            .filter(mention::Column::PostId.is_in(checked.iter().map(|p| p.0)))
+            .all(&txn)
+            .await
+            .map_err(db_err)?;
+        let have: HashSet<Uuid> = existing.iter().map(|m| m.post_id).collect();
+        let still: HashSet<Uuid> = matched.iter().map(|(p, _)| p.0).collect();
+        let mut remove = Vec::new();
+        for m in existing {
+            if still.contains(&m.post_id) || m.link != MentionLink::Matched.as_str() {
+                continue;
+            }
+            let status = MentionStatus::parse(&m.status).ok_or_else(|| corrupt("status", &m.status))?;
+            let origin =
+                SentimentOrigin::parse(&m.sentiment_origin).ok_or_else(|| corrupt("origin", &m.sentiment_origin))?;
+            let tags: Vec<String> = from_json(m.tags)?;
+            if !worked_on(status, origin, m.assignee_id.is_some(), !tags.is_empty()) {
+                remove.push(m.id);
+            }
+        }
+        let add: Vec<(PostId, NewMention)> = matched.into_iter().filter(|(p, _)| !have.contains(&p.0)).collect();
+        let posts = posts_by_id(&txn, tenant, add.iter().map(|(p, _)| p.0).collect()).await?;
+        let mut rows = Vec::with_capacity(add.len());
+        for (p, m) in &add {
+            if let Some(post) = posts.get(&p.0) {
+                seq += 1;
+                rows.push(mention_row(tenant, post, m, seq));
+            }
+        }
+        let added = rows.len() as u64;
+        insert_chunks(&txn, rows).await?;
+        set_seq(&txn, tenant, seq).await?;
+        if !remove.is_empty() {
+            mention::Entity::delete_many()
+                .filter(mention::Column::TenantId.eq(tenant.0))
+                .filter(mention::Column::Id.is_in(remove.iter().copied()))
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+        }
+        txn.commit().await.map_err(db_err)?;
+        Ok((added, remove.len() as u64))
+    }
+
+    async fn finish_backfill(
+        &self,
+        claim: BackfillClaim,
+        added: u64,
+        removed: u64,
+        now: DateTime<Utc>,
+    ) -> DomainResult<()> {
+        let done = brand::Entity::update_many()
+            .col_expr(brand::Column::BackfillStatus, Expr::value(BackfillStatus::Done.as_str()))
+            .col_expr(brand::Column::BackfilledVersion, Expr::value(claim.version))
+            .col_expr(brand::Column::BackfillMatched, Expr::value(added as i64))
+            .col_expr(brand::Column::BackfillRemoved, Expr::value(removed as i64))
+            .col_expr(brand::Column::BackfillFinishedAt, Expr::value(now))
+            .filter(brand::Column::TenantId.eq(claim.tenant_id.0))
+            .filter(brand::Column::Id.eq(claim.brand_id.0))
+            .filter(brand::Column::QueryVersion.eq(claim.version))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        if done.rows_affected == 0 {
+            // The query changed during the run: run again for the new version.
+            brand::Entity::update_many()
+                .col_expr(brand::Column::BackfillStatus, Expr::value(BackfillStatus::Pending.as_str()))
+                .filter(brand::Column::TenantId.eq(claim.tenant_id.0))
+                .filter(brand::Column::Id.eq(claim.brand_id.0))
+                .exec(&self.db)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,559 @@
+//! Mention monitoring over HTTP: batch ingest, matching, backfill, the inbox,
+//! polling by `seq`, the CSV export and client scoping.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use smrm_tests::{TestApp, spawn_app};
+
+fn post(external_id: &str, text: &str) -> Value {
+    json!({
+        "external_id": external_id,
+        "platform": "vk",
+        "source_type": "social",
+        "text": text,
+        "published_at": "2026-11-20T12:00:00Z",
+        "author": {"handle": "@ivan", "name": "Иван", "followers": 100},
+        "likes": 1, "comments": 2, "reposts": 3
+    })
+}
+
+async fn ingest(app: &TestApp, token: &str, items: Vec<Value>) -> Value {
+    app.post("/v1/mentions/batch").token(token).json(json!({ "items": items })).send().await.expect(200).body
+}
+
+async fn brand_with(app: &TestApp, token: &str, name: &str, keywords: Value, excluded: Value) -> String {
+    let id = app
+        .post("/v1/brands")
+        .token(token)
+        .json(json!({"name": name, "keywords": keywords, "excluded_keywords": excluded}))
+        .send()
+        .await
+        .expect(201)
+        .id();
+    wait_backfill(app, token, &id).await;
+    id
+}
+
+/// Waits until the brand's backfill is done, returning the brand.
+async fn wait_backfill(app: &TestApp, token: &str, brand: &str) -> Value {
+    for _ in 0..100 {
+        let b = app.get(&format!("/v1/brands/{brand}")).token(token).send().await.expect(200).body;
+        if b["backfill"]["status"] == "done" {
+            return b;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the backfill of {brand} did not finish");
+}
+
+/// External ids of the mentions listed at `query`.
+async fn listed(app: &TestApp, token: &str, query: &str) -> Vec<String> {
+    let r = app.get(&format!("/v1/mentions?limit=200&{query}")).token(token).send().await.expect(200);
+    r.body["data"].as_array().unwrap().iter().map(|m| m["external_id"].as_str().unwrap().to_owned()).collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[actix_web::test]
+async fn matching_handles_inflections_hashtags_boundaries_and_exclusions() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    let daynet = brand_with(&app, &t.token, "Daynet", json!(["Дейнет", "Daynet"]), json!(["daynet jobs"])).await;
+    let r = ingest(
+        &app,
+        &t.token,
+        vec![
+            post("ru-gen", "Нет Дейнета в нашем районе"),
+            post("ru-ins", "Доволен Дейнетом!"),
+            post("ru-dat", "Спасибо Дейнету"),
+            post("en-pl", "Two daynets and Daynet's app"),
+            post("tag", "#daynet лучший"),
+            post("boundary", "Daynetwork is down"),
+            post("excluded", "Daynet jobs: we are hiring"),
+            post("none", "Ничего про бренды"),
+        ],
+    )
+    .await;
+    assert_eq!(r["received"], 8);
+    assert_eq!(r["created"], 5);
+    assert_eq!(r["unmatched"], 3);
+    assert_eq!(r["duplicates"], 0);
+    assert_eq!(r["mention_ids"].as_array().unwrap().len(), 5);
+    let got = sorted(listed(&app, &t.token, &format!("brand_id={daynet}")).await);
+    assert_eq!(got, ["en-pl", "ru-dat", "ru-gen", "ru-ins", "tag"]);
+    let r = app.get("/v1/mentions?limit=200").token(&t.token).send().await.expect(200);
+    let m = r.body["data"].as_array().unwrap().iter().find(|m| m["external_id"] == "ru-ins").unwrap().clone();
+    assert_eq!(m["matched_words"], json!(["дейнетом"]));
+    assert_eq!(m["language"], "ru", "detected");
+    assert_eq!(m["sentiment"]["origin"], "auto");
+}
+
+#[actix_web::test]
+async fn a_post_about_two_brands_makes_two_mentions_of_one_post() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    let a = brand_with(&app, &t.token, "Daynet", json!(["Daynet"]), json!([])).await;
+    let b = brand_with(&app, &t.token, "Megasvyaz", json!(["Мегасвязь"]), json!([])).await;
+    let r = ingest(&app, &t.token, vec![post("both", "Daynet лучше Мегасвязи")]).await;
+    assert_eq!(r["created"], 2);
+    let r = app.get("/v1/mentions").token(&t.token).send().await.expect(200);
+    let brands: HashSet<&str> =
+        r.body["data"].as_array().unwrap().iter().map(|m| m["brand_id"].as_str().unwrap()).collect();
+    assert_eq!(brands, HashSet::from([a.as_str(), b.as_str()]));
+}
+
+#[actix_web::test]
+async fn re_sent_batches_create_nothing() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    brand_with(&app, &t.token, "Daynet", json!(["Daynet"]), json!([])).await;
+    let items = vec![post("1", "Daynet one"), post("2", "Daynet two"), post("3", "nothing")];
+    let first = ingest(&app, &t.token, items.clone()).await;
+    assert_eq!((first["created"].as_u64(), first["unmatched"].as_u64()), (Some(2), Some(1)));
+    let again = ingest(&app, &t.token, items).await;
+    assert_eq!(again["created"], 0);
+    assert_eq!(again["duplicates"], 3);
+    assert_eq!(again["unmatched"], 0);
+    assert_eq!(again["mention_ids"], json!([]));
+    // The same post twice in one batch, and the same id on another platform.
+    let mut other = post("1", "Daynet on telegram");
+    other["platform"] = json!("telegram");
+    let r = ingest(&app, &t.token, vec![post("4", "Daynet four"), post("4", "Daynet four"), other]).await;
+    assert_eq!((r["created"].as_u64(), r["duplicates"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(listed(&app, &t.token, "").await.len(), 4);
+}
+
+#[actix_web::test]
+async fn an_invalid_item_rejects_the_whole_batch() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    brand_with(&app, &t.token, "Daynet", json!(["Daynet"]), json!([])).await;
+    let mut bad_date = post("2", "Daynet");
+    bad_date["published_at"] = json!("yesterday");
+    let r = app
+        .post("/v1/mentions/batch")
+        .token(&t.token)
+        .json(json!({"items": [post("1", "Daynet"), bad_date]}))
+        .send()
+        .await
+        .problem(422);
+    assert_eq!(r.fields(), ["items[1].published_at"]);
+    let mut no_text = post("3", "x");
+    no_text.as_object_mut().unwrap().remove("text");
+    let mut bad_platform = post("4", "Daynet");
+    bad_platform["platform"] = json!("VK Russia");
+    let mut bad_lang = post("5", "Daynet");
+    bad_lang["language"] = json!("russian");
+    let r = app
+        .post("/v1/mentions/batch")
+        .token(&t.token)
+        .json(json!({"items": [post("1", "Daynet"), no_text, bad_platform, bad_lang]}))
+        .send()
+        .await
+        .problem(422);
+    assert_eq!(r.fields(), ["items[1].text", "items[2].platform", "items[3].language"]);
+    let r = app.post("/v1/mentions/batch").token(&t.token).json(json!({"items": []})).send().await.problem(422);
+    assert_eq!(r.fields(), ["items"]);
+    let many: Vec<Value> = (0..1001).map(|i| post(&i.to_string(), "x")).collect();
+    app.post("/v1/mentions/batch").token(&t.token).json(json!({ "items": many })).send().await.problem(422);
+    assert!(listed(&app, &t.token, "").await.is_empty(), "nothing was stored");
+    let r = ingest(&app, &t.token, vec![post("1", "Daynet")]).await;
+    assert_eq!(r["created"], 1, "post 1 was not stored by the rejected batches");
+}
+
+#[actix_web::test]
+async fn restricted_posts_need_a_brand_and_are_flagged() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    let brand = brand_with(&app, &t.token, "Daynet", json!(["Daynet"]), json!([])).await;
+    let mut restricted = post("r", "");
+    restricted.as_object_mut().unwrap().remove("text");
+    restricted["brand_id"] = json!(brand);
+    // A collector-assigned brand is taken as is, whatever the text says.
+    let mut assigned = post("a", "no keyword here");
+    assigned["brand_id"] = json!(brand);
+    let r = ingest(&app, &t.token, vec![restricted, assigned]).await;
+    assert_eq!(r["created"], 2);
+    let all = app.get("/v1/mentions").token(&t.token).send().await.expect(200).body;
+    let r = all["data"].as_array().unwrap().iter().find(|m| m["external_id"] == "r").unwrap();
+    assert_eq!(r["restricted"], true);
+    assert!(r["text"].is_null());
+    let a = all["data"].as_array().unwrap().iter().find(|m| m["external_id"] == "a").unwrap();
+    assert_eq!(a["restricted"], false);
+    assert_eq!(a["matched_words"], json!([]));
+    let mut foreign = post("f", "x");
+    foreign["brand_id"] = json!(uuid::Uuid::now_v7());
+    let r = app.post("/v1/mentions/batch").token(&t.token).json(json!({"items": [foreign]})).send().await.problem(422);
+    assert_eq!(r.fields(), ["items[0].brand_id"]);
+}
+
+#[actix_web::test]
+async fn a_manual_label_wins_and_survives_re_ingest() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    brand_with(&app, &t.token, "Daynet", json!(["Daynet"]), json!([])).await;
+    let mut p = post("1", "Daynet is great");
+    p["sentiment"] = json!("positive");
+    let r = ingest(&app, &t.token, vec![p.clone()]).await;
+    let id = r["mention_ids"][0].as_str().unwrap().to_owned();
+    let m = app.get(&format!("/v1/mentions/{id}")).token(&t.token).send().await.expect(200).body;
+    assert_eq!(m["sentiment"], json!({"label": "positive", "score": 1.0, "origin": "provided"}));
+    let m = app
+        .patch(&format!("/v1/mentions/{id}"))
+        .token(&t.token)
+        .json(json!({"sentiment": "negative", "status": "in_progress", "tags": ["billing", " billing "], "assignee_id": t.owner_id}))
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(m["sentiment"]["origin"], "manual");
+    assert_eq!(m["tags"], json!(["billing"]));
+    assert_eq!(m["assignee_id"], t.owner_id.as_str());
+    ingest(&app, &t.token, vec![p]).await;
+    let m = app.get(&format!("/v1/mentions/{id}")).token(&t.token).send().await.expect(200).body;
+    assert_eq!(m["sentiment"], json!({"label": "negative", "score": -1.0, "origin": "manual"}));
+    assert_eq!(m["status"], "in_progress");
+    // Unassign with null; an unknown assignee is named.
+    let m = app
+        .patch(&format!("/v1/mentions/{id}"))
+        .token(&t.token)
+        .json(json!({"assignee_id": null}))
+        .send()
+        .await
+        .expect(200);
+    assert!(m.body["assignee_id"].is_null());
+    let r = app
+        .patch(&format!("/v1/mentions/{id}"))
+        .token(&t.token)
+        .json(json!({"assignee_id": uuid::Uuid::now_v7(), "status": "done"}))
+        .send()
+        .await
+        .problem(422);
+    assert_eq!(r.fields(), ["status"]);
+    let r = app
+        .patch(&format!("/v1/mentions/{id}"))
+        .token(&t.token)
+        .json(json!({"assignee_id": uuid::Uuid::now_v7()}))
+        .send()
+        .await
+        .problem(422);
+    assert_eq!(r.fields(), ["assignee_id"]);
+}
+
+#[actix_web::test]
+async fn backfill_brings_a_new_brand_its_history_and_follows_query_changes() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    let r = ingest(
+        &app,
+        &t.token,
+        vec![
+            post("1", "Мегасвязь снова упала"),
+            post("2", "Про Мегасвязь и тарифы"),
+            post("3", "Погода"),
+            post("4", "#megasvyaz"),
+        ],
+    )
+    .await;
+    assert_eq!(r["unmatched"], 4);
+    let brand = app
+        .post("/v1/brands")
+        .token(&t.token)
+        .json(json!({"name": "Megasvyaz", "keywords": ["Мегасвязь", "megasvyaz"]}))
+        .send()
+        .await
+        .expect(201);
+    assert_eq!(brand.body["backfill"]["status"], "pending");
+    let id = brand.id();
+    let b = wait_backfill(&app, &t.token, &id).await;
+    assert_eq!(b["backfill"]["matched"], 3);
+    assert_eq!(sorted(listed(&app, &t.token, &format!("brand_id={id}")).await), ["1", "2", "4"]);
+
+    // Someone works on post 2's mention; then the query narrows to the hashtag only.
+    let r = app
+        .get(&format!("/v1/mentions?brand_id={id}&q=%D1%82%D0%B0%D1%80%D0%B8%D1%84%D1%8B"))
+        .token(&t.token)
+        .send()
+        .await
+        .expect(200);
+    let worked = r.body["data"][0]["id"].as_str().unwrap().to_owned();
+    app.patch(&format!("/v1/mentions/{worked}"))
+        .token(&t.token)
+        .json(json!({"tags": ["keep"]}))
+        .send()
+        .await
+        .expect(200);
+    let r = app
+        .patch(&format!("/v1/brands/{id}"))
+        .token(&t.token)
+        .json(json!({"keywords": ["megasvyaz"]}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(r.body["backfill"]["status"], "pending");
+    let b = wait_backfill(&app, &t.token, &id).await;
+    assert_eq!(b["backfill"]["removed"], 1, "post 1 no longer matches; post 2 was worked on and stays");
+    assert_eq!(sorted(listed(&app, &t.token, &format!("brand_id={id}")).await), ["2", "4"]);
+    // A rename changes no query: no backfill.
+    let r = app
+        .patch(&format!("/v1/brands/{id}"))
+        .token(&t.token)
+        .json(json!({"name": "MegaSvyaz"}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(r.body["backfill"]["status"], "done");
+}
+
+#[actix_web::test]
+async fn every_filter_narrows_the_inbox() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    let a = brand_with(&app, &t.token, "Daynet", json!(["Daynet"]), json!([])).await;
+    let b = brand_with(&app, &t.token, "Rival", json!(["Rival"]), json!([])).await;
+    let mut p1 = post("p1", "Daynet отличный, спасибо");
+    p1["platform"] = json!("telegram");
+    p1["sentiment"] = json!("positive");
+    p1["published_at"] = json!("2026-11-01T10:00:00Z");
+    let mut p2 = post("p2", "Daynet ужасный");
+    p2["source_type"] = json!("review");
+    p2["sentiment"] = json!("negative");
+    p2["author"] = json!({"handle": "@Petr"});
+    p2["published_at"] = json!("2026-11-10T10:00:00Z");
+    let mut p3 = post("p3", "Rival: обычный день, 100% uptime");
+    p3["sentiment"] = json!("neutral");
+    p3["published_at"] = json!("2026-11-20T10:00:00Z");
+    ingest(&app, &t.token, vec![p1, p2, p3]).await;
+    let p2_id = app.get("/v1/mentions?author=petr").token(&t.token).send().await.expect(200).body["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.patch(&format!("/v1/mentions/{p2_id}"))
+        .token(&t.token)
+        .json(json!({"status": "answered"}))
+        .send()
+        .await
+        .expect(200);
+
+    for (query, expected) in [
+        (format!("brand_id={a}"), vec!["p2", "p1"]),
+        (format!("brand_id={b}"), vec!["p3"]),
+        ("platform=telegram".into(), vec!["p1"]),
+        ("source_type=review".into(), vec!["p2"]),
+        ("sentiment=negative".into(), vec!["p2"]),
+        ("status=answered".into(), vec!["p2"]),
+        ("status=new".into(), vec!["p3", "p1"]),
+        ("author=%40PETR".into(), vec!["p2"]),
+        ("q=%D0%A3%D0%96%D0%90%D0%A1".into(), vec!["p2"]),
+        ("q=100%25".into(), vec!["p3"]),
+        ("q=_".into(), vec![]),
+        ("from=2026-11-05T00:00:00Z".into(), vec!["p3", "p2"]),
+        ("to=2026-11-10T10:00:00Z".into(), vec!["p1"]),
+        ("from=2026-11-01T10:00:00Z&to=2026-11-20T10:00:00Z".into(), vec!["p2", "p1"]),
+        (format!("brand_id={a}&sentiment=positive&platform=telegram"), vec!["p1"]),
+    ] {
+        assert_eq!(listed(&app, &t.token, &query).await, expected, "{query}");
+    }
+    for (query, field) in [
+        ("sentiment=angry", "sentiment"),
+        ("from=2026-11-05T00:00:00Z&to=2026-11-01T00:00:00Z", "from"),
+        ("from=yesterday", "from"),
+        ("since_seq=-1", "since_seq"),
+        ("cursor=zzz", "cursor"),
+        ("colour=red", "colour"),
+    ] {
+        let r = app.get(&format!("/v1/mentions?{query}")).token(&t.token).send().await.problem(422);
+        assert_eq!(r.fields(), [field], "{query}");
+    }
+}
+
+#[actix_web::test]
+async fn newest_first_paging_and_since_seq_polling_never_skip() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    brand_with(&app, &t.token, "Daynet", json!(["Daynet"]), json!([])).await;
+    // 30 posts at 10 distinct times: ties broken by seq.
+    let items: Vec<Value> = (0..30)
+        .map(|i| {
+            let mut p = post(&format!("p{i:02}"), "Daynet");
+            p["published_at"] = json!(format!("2026-11-{:02}T10:00:00Z", 1 + i % 10));
+            p
+        })
+        .collect();
+    ingest(&app, &t.token, items).await;
+
+    let mut newest = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let r = app.get(&format!("/v1/mentions?limit=7{cursor}")).token(&t.token).send().await.expect(200);
+        newest.extend(
+            r.body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| (m["published_at"].as_str().unwrap().to_owned(), m["seq"].as_i64().unwrap())),
+        );
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(newest.len(), 30);
+    let mut expected = newest.clone();
+    expected.sort_by(|x, y| y.cmp(x));
+    assert_eq!(newest, expected, "newest first, ties by seq");
+
+    // A poller that remembers the last seq sees every mention once, in storing
+    // order, including ones stored between its polls and backfilled ones.
+    let mut seen = Vec::new();
+    let mut last = 0;
+    let poll = |last: i64| app.get(&format!("/v1/mentions?since_seq={last}&limit=4")).token(&t.token).send();
+    loop {
+        let r = poll(last).await.expect(200);
+        let page: Vec<i64> = r.body["data"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+        if page.is_empty() {
+            break;
+        }
+        last = *page.last().unwrap();
+        seen.extend(page);
+        if seen.len() == 12 {
+            ingest(&app, &t.token, vec![post("late", "Daynet late")]).await;
+        }
+    }
+    app.post("/v1/brands")
+        .token(&t.token)
+        .json(json!({"name": "Late brand", "keywords": ["late"]}))
+        .send()
+        .await
+        .expect(201);
+    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+    let r = poll(last).await.expect(200);
+    seen.extend(r.body["data"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()));
+    assert_eq!(seen, (1..=32).collect::<Vec<i64>>(), "every seq once, in order, the backfilled one last");
+}
+
+#[actix_web::test]
+async fn the_csv_export_streams_every_row_with_the_same_filters() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    brand_with(&app, &t.token, "Daynet", json!(["Daynet"]), json!([])).await;
+    let mut items: Vec<Value> = (0..620).map(|i| post(&format!("p{i}"), "Daynet, \"quoted\"\nnew line")).collect();
+    items.push(post("formula", "=HYPERLINK(\"x\") Daynet"));
+    for chunk in items.chunks(400) {
+        ingest(&app, &t.token, chunk.to_vec()).await;
+    }
+    let r = app.get("/v1/mentions/export.csv").token(&t.token).send().await.expect(200);
+    assert!(r.header("content-type").unwrap().starts_with("text/csv"));
+    let rows = parse_csv(&r.text);
+    assert_eq!(rows[0][0], "id");
+    assert_eq!(rows.len(), 1 + 621, "a header and one row per mention, across export pages");
+    let col = |name: &str| rows[0].iter().position(|c| c == name).unwrap();
+    let (text, external) = (col("text"), col("external_id"));
+    let ids: HashSet<&str> = rows[1..].iter().map(|r| r[external].as_str()).collect();
+    assert_eq!(ids.len(), 621, "no row twice");
+    let formula = rows.iter().find(|r| r[external] == "formula").unwrap();
+    assert_eq!(formula[text], "'=HYPERLINK(\"x\") Daynet", "formulas are made inert");
+    let plain = rows.iter().find(|r| r[external] == "p7").unwrap();
+    assert_eq!(plain[text], "Daynet, \"quoted\"\nnew line", "quotes and new lines survive");
+    let r = app.get("/v1/mentions/export.csv?q=hyperlink").token(&t.token).send().await.expect(200);
+    assert_eq!(parse_csv(&r.text).len(), 2);
+    let r = app.get("/v1/mentions/export.csv?platform=none").token(&t.token).send().await.expect(200);
+    assert_eq!(parse_csv(&r.text).len(), 1, "just the header");
+}
+
+/// A small RFC 4180 reader for the test.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            ('"', true) => quoted = false,
+            ('"', false) if cell.is_empty() => quoted = true,
+            (',', false) => row.push(std::mem::take(&mut cell)),
+            ('\n', false) => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (c, _) => cell.push(c),
+        }
+    }
+    rows
+}
+
+#[actix_web::test]
+async fn clients_and_other_tenants_see_only_what_is_theirs() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    let mine = brand_with(&app, &t.token, "Mine", json!(["Mine"]), json!([])).await;
+    brand_with(&app, &t.token, "Other", json!(["Other"]), json!([])).await;
+    let r = ingest(&app, &t.token, vec![post("m", "Mine is good"), post("o", "Other is good")]).await;
+    let ids: Vec<String> =
+        r["mention_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+    let client = app.user_token(&t.token, "client", &[&mine]).await;
+    assert_eq!(listed(&app, &client, "").await, ["m"]);
+    assert_eq!(listed(&app, &client, "since_seq=0").await, ["m"]);
+    app.get(&format!("/v1/mentions/{}", ids[0])).token(&client).send().await.expect(200);
+    app.get(&format!("/v1/mentions/{}", ids[1])).token(&client).send().await.problem(404);
+    let csv = app.get("/v1/mentions/export.csv").token(&client).send().await.expect(200);
+    assert_eq!(parse_csv(&csv.text).len(), 2);
+    app.post("/v1/mentions/batch").token(&client).json(json!({"items": [post("x", "Mine")]})).send().await.problem(403);
+    app.patch(&format!("/v1/mentions/{}", ids[0]))
+        .token(&client)
+        .json(json!({"status": "ignored"}))
+        .send()
+        .await
+        .problem(403);
+
+    let other = app.signup("Other tenant").await;
+    assert!(listed(&app, &other.token, "").await.is_empty());
+    for id in &ids {
+        app.get(&format!("/v1/mentions/{id}")).token(&other.token).send().await.problem(404);
+        app.patch(&format!("/v1/mentions/{id}"))
+            .token(&other.token)
+            .json(json!({"status": "ignored"}))
+            .send()
+            .await
+            .problem(404);
+    }
+    // The same external ids are another tenant's own posts.
+    let r = ingest(&app, &other.token, vec![post("m", "Mine is good")]).await;
+    assert_eq!((r["duplicates"].as_u64(), r["unmatched"].as_u64()), (Some(0), Some(1)));
+}
+
+#[actix_web::test]
+async fn a_batch_retried_with_its_idempotency_key_is_replayed() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    brand_with(&app, &t.token, "Daynet", json!(["Daynet"]), json!([])).await;
+    let body = json!({"items": [post("1", "Daynet")]});
+    let first = app
+        .post("/v1/mentions/batch")
+        .token(&t.token)
+        .header("idempotency-key", "b-1")
+        .json(body.clone())
+        .send()
+        .await
+        .expect(200);
+    let again = app
+        .post("/v1/mentions/batch")
+        .token(&t.token)
+        .header("idempotency-key", "b-1")
+        .json(body)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(again.body, first.body, "the first answer, with its mention_ids");
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+}
