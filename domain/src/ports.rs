@@ -235,9 +235,16 @@ pub struct BrandMatch {
 
 /// A compiled set of brand queries (one tenant's, or a preview's).
 pub trait BrandMatcher: Send + Sync {
-    /// The brands `text` is about. `language` (ISO 639-1), when known, must be
-    /// one of a brand's languages if the brand lists any.
-    fn find(&self, text: &str, language: Option<&str>) -> Vec<BrandMatch>;
+    /// The brands a text is about, given the text already folded with
+    /// [`crate::text::fold`] (the pipeline folds each post once). `language`
+    /// (ISO 639-1), when known, must be one of a brand's languages if the
+    /// brand lists any.
+    fn find_folded(&self, folded: &str, language: Option<&str>) -> Vec<BrandMatch>;
+
+    /// The same for raw text.
+    fn find(&self, text: &str, language: Option<&str>) -> Vec<BrandMatch> {
+        self.find_folded(&crate::text::fold(text), language)
+    }
 }
 
 /// Compiles brand queries into a matcher (Snowball stems + Aho-Corasick in infra).

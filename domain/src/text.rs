@@ -6,9 +6,18 @@ use unicode_normalization::UnicodeNormalization;
 /// The comparison form of a phrase: two phrases that normalise alike are the
 /// same query term.
 pub fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    // Most text is NFKC already: the quick check skips the costly composition.
+    if unicode_normalization::is_nfkc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes {
+        fold_chars(text.chars(), text.len())
+    } else {
+        fold_chars(text.nfkc(), text.len())
+    }
+}
+
+fn fold_chars(chars: impl Iterator<Item = char>, capacity: usize) -> String {
+    let mut out = String::with_capacity(capacity);
     let mut pending_space = false;
-    for c in text.nfkc().flat_map(char::to_lowercase) {
+    for c in chars.flat_map(char::to_lowercase) {
         if c.is_whitespace() {
             pending_space = !out.is_empty();
             continue;

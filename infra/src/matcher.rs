@@ -172,12 +172,11 @@ impl MatcherFactory for SnowballMatcherFactory {
 }
 
 impl BrandMatcher for Matcher {
-    fn find(&self, text: &str, language: Option<&str>) -> Vec<BrandMatch> {
+    fn find_folded(&self, folded: &str, language: Option<&str>) -> Vec<BrandMatch> {
         if self.brands.is_empty() {
             return Vec::new();
         }
-        let folded = fold(text);
-        let ws = words(&folded);
+        let ws = words(folded);
         // Per brand: matched word ranges (first, last) and whether an exclusion hit.
         let mut hits: HashMap<usize, (Vec<(usize, usize)>, bool)> = HashMap::new();
         let mut scan = |side: &Side, (s, starts): (String, Vec<usize>)| {

@@ -167,6 +167,8 @@ pub struct NewMention {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPost {
     pub post: Post,
+    /// The text folded for search ([`crate::text::fold`]), computed once.
+    pub folded_text: Option<String>,
     pub mentions: Vec<NewMention>,
 }
 

@@ -102,7 +102,8 @@ impl MentionService {
                 input.language = input.text.as_deref().and_then(detect_language).map(str::to_owned);
             }
             let (auto, start) = self.score(&input);
-            let mentions = match (input.brand_id, &input.text) {
+            let folded_text = input.text.as_deref().map(crate::text::fold);
+            let mentions = match (input.brand_id, &folded_text) {
                 (Some(brand_id), _) => vec![NewMention {
                     id: MentionId::new(),
                     brand_id,
@@ -110,8 +111,8 @@ impl MentionService {
                     sentiment: start,
                     matched_words: vec![],
                 }],
-                (None, Some(text)) => matcher
-                    .find(text, input.language.as_deref())
+                (None, Some(folded)) => matcher
+                    .find_folded(folded, input.language.as_deref())
                     .into_iter()
                     .map(|m| NewMention {
                         id: MentionId::new(),
@@ -123,10 +124,8 @@ impl MentionService {
                     .collect(),
                 (None, None) => unreachable!("validated: text or brand_id"),
             };
-            posts.push(NewPost {
-                post: Post { id: PostId::new(), tenant_id: tenant, input, auto, created_at: now },
-                mentions,
-            });
+            let post = Post { id: PostId::new(), tenant_id: tenant, input, auto, created_at: now };
+            posts.push(NewPost { post, folded_text, mentions });
         }
         let mut outcome = self.mentions.ingest(tenant, posts).await?;
         outcome.duplicates += within_batch_duplicates;

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
@@ -39,7 +39,7 @@ fn to_u64(v: Option<i64>) -> Option<u64> {
     v.map(|n| u64::try_from(n).unwrap_or(0))
 }
 
-fn post_row(tenant: TenantId, p: &Post) -> post::ActiveModel {
+fn post_row(tenant: TenantId, p: &Post, folded: Option<String>) -> post::ActiveModel {
     let i = &p.input;
     post::ActiveModel {
         tenant_id: Set(tenant.0),
@@ -50,7 +50,7 @@ fn post_row(tenant: TenantId, p: &Post) -> post::ActiveModel {
         url: Set(i.url.clone()),
         title: Set(i.title.clone()),
         text: Set(i.text.clone()),
-        text_folded: Set(i.text.as_deref().map(fold)),
+        text_folded: Set(folded),
         language: Set(i.language.clone()),
         published_at: Set(i.published_at),
         author_external_id: Set(i.author.external_id.clone()),
@@ -287,24 +287,25 @@ impl MentionRepository for SqlStore {
         let txn = self.db.begin().await.map_err(db_err)?;
         let mut seq = lock_counter(&txn, tenant).await?;
 
-        let ids: Vec<String> = posts.iter().map(|p| p.post.input.external_id.clone()).collect();
-        let mut existing: HashSet<(String, String)> = HashSet::new();
-        for chunk in ids.chunks(CHUNK) {
-            let rows: Vec<(String, String)> = post::Entity::find()
-                .select_only()
-                .column(post::Column::Platform)
-                .column(post::Column::ExternalId)
-                .filter(post::Column::TenantId.eq(tenant.0))
-                .filter(post::Column::ExternalId.is_in(chunk.iter().cloned()))
-                .into_tuple()
-                .all(&txn)
-                .await
-                .map_err(db_err)?;
-            existing.extend(rows);
+        // Insert the posts, skipping those already stored: the unique index
+        // decides, and RETURNING says which rows are new (one round trip per
+        // chunk, no lookup whose cost would grow with the stored posts).
+        let mut inserted: HashSet<Uuid> = HashSet::with_capacity(posts.len());
+        for chunk in posts.chunks(CHUNK) {
+            let keys =
+                post::Entity::insert_many(chunk.iter().map(|p| post_row(tenant, &p.post, p.folded_text.clone())))
+                    .on_conflict(
+                        OnConflict::columns([post::Column::TenantId, post::Column::Platform, post::Column::ExternalId])
+                            .do_nothing()
+                            .to_owned(),
+                    )
+                    .exec_with_returning_keys(&txn)
+                    .await
+                    .map_err(db_err)?;
+            inserted.extend(keys.into_iter().map(|(_, id)| id));
         }
-        let (fresh, dup): (Vec<NewPost>, Vec<NewPost>) = posts
-            .into_iter()
-            .partition(|p| !existing.contains(&(p.post.input.platform.clone(), p.post.input.external_id.clone())));
+        let (fresh, dup): (Vec<NewPost>, Vec<NewPost>) =
+            posts.into_iter().partition(|p| inserted.contains(&p.post.id.0));
         let mut outcome = IngestOutcome {
             duplicates: dup.len(),
             unmatched: fresh.iter().filter(|p| p.mentions.is_empty()).count(),
@@ -318,7 +319,6 @@ impl MentionRepository for SqlStore {
                 outcome.created.push(m.id);
             }
         }
-        insert_chunks(&txn, fresh.iter().map(|p| post_row(tenant, &p.post)).collect()).await?;
         insert_chunks(&txn, mention_rows).await?;
         set_seq(&txn, tenant, seq).await?;
         txn.commit().await.map_err(db_err)?;
