@@ -493,7 +493,7 @@ pub struct BrandPreviewRequest {
     #[serde(default)]
     pub languages: Vec<String>,
     /// Up to 1,000 texts to try. Omitted: the tenant's stored posts of the
-    /// last 30 days (mention ingest is not in this version yet, so none).
+    /// last 30 days (the newest 10,000).
     pub texts: Option<Vec<String>>,
 }
 
@@ -506,18 +506,31 @@ impl From<BrandPreviewRequest> for smrm_domain::services::brands::PreviewInput {
 /// One text the query matches.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PreviewMatch {
-    /// Position of the text in `texts`.
-    pub index: usize,
+    /// Position of the text in `texts` (`null` for a stored post).
+    pub index: Option<usize>,
+    /// The stored post (`null` for a given text).
+    pub post: Option<PreviewPost>,
     pub text: String,
     /// The words of the text that matched, lower-cased (`дейнетом`).
     pub matched_words: Vec<String>,
 }
 
+/// A stored post a preview matched.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"checked": 3, "matches": [{"index": 0, "text": "Доволен Дейнетом!", "matched_words": ["дейнетом"]}]}))]
+pub struct PreviewPost {
+    pub id: Uuid,
+    pub platform: String,
+    pub external_id: String,
+    pub published_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"checked": 3, "matched": 1, "matches": [{"index": 0, "post": null, "text": "Доволен Дейнетом!", "matched_words": ["дейнетом"]}]}))]
 pub struct BrandPreviewResponse {
-    /// How many texts were tried.
+    /// How many texts or stored posts were tried.
     pub checked: usize,
+    /// How many matched (`matches` lists the first 200).
+    pub matched: usize,
     /// The texts the query matches, in their order.
     pub matches: Vec<PreviewMatch>,
 }
@@ -526,10 +539,21 @@ impl From<smrm_domain::services::brands::Preview> for BrandPreviewResponse {
     fn from(p: smrm_domain::services::brands::Preview) -> Self {
         Self {
             checked: p.checked,
+            matched: p.matched,
             matches: p
                 .hits
                 .into_iter()
-                .map(|h| PreviewMatch { index: h.index, text: h.text, matched_words: h.matched })
+                .map(|h| PreviewMatch {
+                    index: h.index,
+                    post: h.post.map(|p| PreviewPost {
+                        id: p.id.0,
+                        platform: p.input.platform,
+                        external_id: p.input.external_id,
+                        published_at: p.input.published_at,
+                    }),
+                    text: h.text,
+                    matched_words: h.matched,
+                })
                 .collect(),
         }
     }

@@ -72,6 +72,7 @@ impl Application {
             },
             brands: BrandService {
                 brands: store.clone(),
+                posts: store.clone(),
                 matchers: Arc::new(SnowballMatcherFactory),
                 cache: cache.clone(),
                 clock: clock.clone(),

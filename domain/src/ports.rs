@@ -12,7 +12,7 @@ use crate::ids::{ApiKeyId, BrandId, CompetitorSetId, MentionId, PostId, RefreshT
 use crate::model::access::{ApiKey, RefreshToken, Session, User};
 use crate::model::brand::Brand;
 use crate::model::competitor_set::CompetitorSet;
-use crate::model::mention::{Mention, MentionFilter, MentionOrder, NewMention, NewPost, Sentiment};
+use crate::model::mention::{Mention, MentionFilter, MentionOrder, NewMention, NewPost, Post, Sentiment};
 use crate::model::tenant::Tenant;
 use crate::page::{Page, PageRequest};
 
@@ -316,6 +316,8 @@ pub trait MentionRepository: Send + Sync {
         now: DateTime<Utc>,
         stale_before: DateTime<Utc>,
     ) -> DomainResult<Option<BackfillClaim>>;
+    /// The newest stored posts with text published at or after `since`, at most `limit`.
+    async fn recent_posts(&self, tenant: TenantId, since: DateTime<Utc>, limit: u32) -> DomainResult<Vec<Post>>;
     /// Up to `limit` stored posts with text, by id, after `after`.
     async fn post_texts(&self, tenant: TenantId, after: Option<PostId>, limit: u32) -> DomainResult<Vec<PostText>>;
     /// For one page of checked posts: creates the brand's missing mentions

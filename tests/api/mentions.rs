@@ -557,3 +557,32 @@ async fn a_batch_retried_with_its_idempotency_key_is_replayed() {
     assert_eq!(again.body, first.body, "the first answer, with its mention_ids");
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
 }
+
+#[actix_web::test]
+async fn preview_without_texts_tries_the_stored_posts_of_the_last_30_days() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    let recent = days_ago(2);
+    let old = days_ago(40);
+    let mut a = post("recent", "Мегасвязью доволен");
+    a["published_at"] = json!(recent);
+    let mut b = post("old", "Мегасвязь давно");
+    b["published_at"] = json!(old);
+    ingest(&app, &t.token, vec![a, b, post("other", "ничего")]).await;
+    let r = app
+        .post("/v1/brands/preview")
+        .token(&t.token)
+        .json(json!({"keywords": ["Мегасвязь"]}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(r.body["matched"], 1);
+    assert_eq!(r.body["matches"][0]["post"]["external_id"], "recent");
+    assert!(r.body["matches"][0]["index"].is_null());
+    assert_eq!(r.body["matches"][0]["matched_words"], json!(["мегасвязью"]));
+}
+
+/// An RFC 3339 time `days` before now.
+fn days_ago(days: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339()
+}

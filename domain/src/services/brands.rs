@@ -6,11 +6,14 @@ use crate::error::{DomainError, DomainResult, FieldError};
 use crate::ids::BrandId;
 use crate::model::access::{BrandScope, Principal};
 use crate::model::brand::{Backfill, Brand, BrandInput, BrandPatch};
+use crate::model::mention::Post;
 use crate::page::{Page, PageRequest};
-use crate::ports::{BrandQuery, BrandRepository, Clock, MatcherFactory, ReportCache};
+use crate::ports::{BrandQuery, BrandRepository, Clock, MatcherFactory, MentionRepository, ReportCache};
 
 pub struct BrandService {
     pub brands: Arc<dyn BrandRepository>,
+    /// Stored posts, for previews without texts.
+    pub posts: Arc<dyn MentionRepository>,
     pub matchers: Arc<dyn MatcherFactory>,
     pub cache: Arc<dyn ReportCache>,
     pub clock: Arc<dyn Clock>,
@@ -27,11 +30,19 @@ pub struct PreviewInput {
 
 pub const PREVIEW_TEXTS_MAX: usize = 1000;
 pub const PREVIEW_TEXT_MAX_CHARS: usize = 100_000;
+/// Stored posts tried when no texts are given: the newest of the last 30 days.
+pub const PREVIEW_POSTS_MAX: u32 = 10_000;
+pub const PREVIEW_DAYS: i64 = 30;
+/// Matches listed at most (all are counted).
+pub const PREVIEW_HITS_MAX: usize = 200;
 
 /// One text the query matches, with the words that matched.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreviewHit {
-    pub index: usize,
+    /// Position in the given texts.
+    pub index: Option<usize>,
+    /// The stored post, when trying stored posts.
+    pub post: Option<Post>,
     pub text: String,
     pub matched: Vec<String>,
 }
@@ -39,12 +50,14 @@ pub struct PreviewHit {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Preview {
     pub checked: usize,
+    /// How many matched (`hits` lists the first 200).
+    pub matched: usize,
     pub hits: Vec<PreviewHit>,
 }
 
 impl BrandService {
     /// What a query would match, with the same matcher as ingest.
-    pub async fn preview(&self, _who: &Principal, input: PreviewInput) -> DomainResult<Preview> {
+    pub async fn preview(&self, who: &Principal, input: PreviewInput) -> DomainResult<Preview> {
         let query = BrandInput {
             name: "preview".into(),
             keywords: input.keywords,
@@ -56,6 +69,7 @@ impl BrandService {
             Err(DomainError::Invalid(e)) => e.clone(),
             _ => Vec::new(),
         };
+        let given = input.texts.is_some();
         let texts = input.texts.unwrap_or_default();
         if texts.len() > PREVIEW_TEXTS_MAX {
             errors.push(FieldError::new("texts", format!("must contain at most {PREVIEW_TEXTS_MAX} texts")));
@@ -78,15 +92,38 @@ impl BrandService {
             excluded_keywords: query.excluded_keywords,
             languages: query.languages,
         }]);
-        let hits = texts
-            .iter()
-            .enumerate()
-            .filter_map(|(index, text)| {
-                let m = matcher.find(text, None).pop()?;
-                Some(PreviewHit { index, text: text.clone(), matched: m.matched })
-            })
-            .collect();
-        Ok(Preview { checked: texts.len(), hits })
+        let mut matched = 0;
+        let mut hits = Vec::new();
+        let mut keep = |hit: PreviewHit| {
+            matched += 1;
+            if hits.len() < PREVIEW_HITS_MAX {
+                hits.push(hit);
+            }
+        };
+        let checked = if given {
+            for (index, text) in texts.iter().enumerate() {
+                if let Some(m) = matcher.find(text, None).pop() {
+                    keep(PreviewHit { index: Some(index), post: None, text: text.clone(), matched: m.matched });
+                }
+            }
+            texts.len()
+        } else {
+            let since = self.clock.now() - chrono::Duration::days(PREVIEW_DAYS);
+            let posts = self.posts.recent_posts(who.tenant_id, since, PREVIEW_POSTS_MAX).await?;
+            for post in &posts {
+                let text = post.input.text.as_deref().unwrap_or_default();
+                if let Some(m) = matcher.find(text, post.input.language.as_deref()).pop() {
+                    keep(PreviewHit {
+                        index: None,
+                        post: Some(post.clone()),
+                        text: text.to_owned(),
+                        matched: m.matched,
+                    });
+                }
+            }
+            posts.len()
+        };
+        Ok(Preview { checked, matched, hits })
     }
 
     pub async fn create(&self, who: &Principal, input: BrandInput) -> DomainResult<Brand> {

@@ -426,6 +426,21 @@ impl MentionRepository for SqlStore {
         }))
     }
 
+    async fn recent_posts(&self, tenant: TenantId, since: DateTime<Utc>, limit: u32) -> DomainResult<Vec<Post>> {
+        post::Entity::find()
+            .filter(post::Column::TenantId.eq(tenant.0))
+            .filter(post::Column::Text.is_not_null())
+            .filter(post::Column::PublishedAt.gte(since))
+            .order_by_desc(post::Column::PublishedAt)
+            .limit(limit as u64)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(to_post)
+            .collect()
+    }
+
     async fn post_texts(&self, tenant: TenantId, after: Option<PostId>, limit: u32) -> DomainResult<Vec<PostText>> {
         let mut q =
             post::Entity::find().filter(post::Column::TenantId.eq(tenant.0)).filter(post::Column::Text.is_not_null());
