@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod ids;
+pub mod metrics;
 pub mod model;
 pub mod page;
 pub mod ports;
