@@ -1,11 +1,14 @@
 //! `Idempotency-Key` on every POST: the first response is stored per tenant
-//! with a fingerprint of the request; a retry with the same key and the same
-//! request gets that response again (`Idempotent-Replayed: true`), the same key
-//! with another request a 409, and a retry while the first is still running a
-//! 409 with `Retry-After`. Keys expire after 24 hours.
+//! and caller (user or API key) with a fingerprint of the request; a retry by
+//! the same caller with the same key and request gets that response again
+//! (`Idempotent-Replayed: true`), the same key with another request a 409, and
+//! a retry while the first is still running a 409 with `Retry-After`. Keys
+//! expire after 24 hours; a claim whose request died unfinished after 5 minutes.
 //!
-//! The token endpoints (`/v1/auth/token`, `/v1/auth/refresh`) are exempt: their
-//! answers are fresh credentials, which are never stored.
+//! Answers that carry credentials are never stored, so their endpoints are
+//! exempt: `/v1/signup`, `/v1/auth/token`, `/v1/auth/refresh` and
+//! `POST /v1/api-keys` (a retried signup answers 409 for the taken address, and
+//! the caller logs in; a retried key creation makes another key).
 
 use std::time::Duration;
 
@@ -17,6 +20,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse};
 use sha2::{Digest, Sha256};
 use smrm_domain::ids::TenantId;
+use smrm_domain::model::access::Actor;
 use smrm_domain::ports::{IdempotencyClaim, StoredResponse};
 use uuid::Uuid;
 
@@ -28,7 +32,7 @@ use crate::state::AppState;
 pub const HEADER: HeaderName = HeaderName::from_static("idempotency-key");
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 pub const TTL: Duration = Duration::from_secs(24 * 3600);
-const EXEMPT: &[&str] = &["/v1/auth/token", "/v1/auth/refresh"];
+const EXEMPT: &[&str] = &["/v1/signup", "/v1/auth/token", "/v1/auth/refresh", "/v1/api-keys"];
 
 pub async fn middleware(
     mut req: ServiceRequest,
@@ -60,15 +64,22 @@ pub async fn middleware(
     };
     req.set_payload(actix_web::dev::Payload::from(body.clone()));
 
-    // Scope: the caller's tenant. A request whose credentials fail is not
-    // remembered; the handler answers it with 401.
-    let scope = if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) {
+    // Scope: the caller's tenant, and the key is the caller's own (prefixed by
+    // the user or API key id), so nobody replays another caller's answer. A
+    // request whose credentials fail is not remembered; the handler answers 401.
+    let (scope, key) = if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) {
         match authenticate(req.request()).await {
-            Ok(p) => p.tenant_id,
+            Ok(p) => {
+                let actor = match p.actor {
+                    Actor::User { id, .. } => id.0,
+                    Actor::ApiKey(id) => id.0,
+                };
+                (p.tenant_id, format!("{}:{key}", actor.simple()))
+            }
             Err(_) => return next.call(req).await.map(ServiceResponse::map_into_boxed_body),
         }
     } else {
-        TenantId(Uuid::nil())
+        (TenantId(Uuid::nil()), format!("anonymous:{key}"))
     };
 
     let mut hasher = Sha256::new();
@@ -112,7 +123,10 @@ pub async fn middleware(
             let status = res.status();
             let (http, response) = res.into_parts();
             let (head, body) = response.into_parts();
-            let bytes = body::to_bytes(body).await.map_err(|_| ApiError::internal())?;
+            let Ok(bytes) = body::to_bytes(body).await else {
+                let _ = state.idempotency.release(scope, &key).await;
+                return Err(ApiError::internal().into());
+            };
             if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
                 let _ = state.idempotency.release(scope, &key).await;
             } else {

@@ -296,8 +296,15 @@ pub trait MentionRepository: Send + Sync {
     /// Every brand query of the tenant.
     async fn brand_queries(&self, tenant: TenantId) -> DomainResult<Vec<BrandQuery>>;
     /// Stores new posts and their mentions in one transaction, each mention
-    /// with the next `seq`; posts already stored count as duplicates and change nothing.
-    async fn ingest(&self, tenant: TenantId, posts: Vec<NewPost>) -> DomainResult<IngestOutcome>;
+    /// with the next `seq`; posts already stored count as duplicates and change
+    /// nothing. `None` (nothing stored) when the tenant's brand version is no
+    /// longer `brand_version`, the one the posts were matched with.
+    async fn ingest(
+        &self,
+        tenant: TenantId,
+        posts: Vec<NewPost>,
+        brand_version: i64,
+    ) -> DomainResult<Option<IngestOutcome>>;
     /// One page of mentions (with their posts) in `order`, at most `limit`.
     async fn list_mentions(
         &self,
@@ -316,6 +323,17 @@ pub trait MentionRepository: Send + Sync {
         now: DateTime<Utc>,
         stale_before: DateTime<Utc>,
     ) -> DomainResult<Option<BackfillClaim>>;
+    /// Aggregates of `brands`' mentions published in `[from, to)`, per hour
+    /// (or finer at the period's edges), platform, source type and sentiment.
+    async fn rollups(
+        &self,
+        tenant: TenantId,
+        brands: &[BrandId],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        platform: Option<&str>,
+        source_type: Option<crate::model::mention::SourceType>,
+    ) -> DomainResult<Vec<RollupRow>>;
     /// The newest stored posts with text published at or after `since`, at most `limit`.
     async fn recent_posts(&self, tenant: TenantId, since: DateTime<Utc>, limit: u32) -> DomainResult<Vec<Post>>;
     /// Up to `limit` stored posts with text, by id, after `after`.
@@ -338,4 +356,16 @@ pub trait MentionRepository: Send + Sync {
         removed: u64,
         now: DateTime<Utc>,
     ) -> DomainResult<()>;
+}
+
+/// Pre-aggregated mentions of one brand in one slot of time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollupRow {
+    pub brand_id: BrandId,
+    /// The slot's start (an hour, or a mention's time at the period's edges).
+    pub at: DateTime<Utc>,
+    pub platform: String,
+    pub source_type: crate::model::mention::SourceType,
+    pub sentiment: crate::model::mention::SentimentLabel,
+    pub sums: crate::metrics::EngagementSums,
 }

@@ -7,12 +7,17 @@ pub use sea_orm_migration::prelude::*;
 mod columns;
 mod m20261126_000001_foundation;
 mod m20261127_000002_mentions;
+mod m20261127_000003_rollups;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_foundation::Migration), Box::new(m20261127_000002_mentions::Migration)]
+        vec![
+            Box::new(m20261126_000001_foundation::Migration),
+            Box::new(m20261127_000002_mentions::Migration),
+            Box::new(m20261127_000003_rollups::Migration),
+        ]
     }
 }

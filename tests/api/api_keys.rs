@@ -79,3 +79,14 @@ async fn a_client_key_is_limited_to_its_brands() {
     let me = app.get("/v1/me").token(key).send().await.expect(200);
     assert_eq!(me.body["brand_ids"], json!([mine]));
 }
+
+#[actix_web::test]
+async fn an_admin_cannot_revoke_an_owner_key() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    let owner_key = app.api_key(&t.token, "owner").await.id();
+    let admin = app.user_token(&t.token, "admin", &[]).await;
+    app.delete(&format!("/v1/api-keys/{owner_key}")).token(&admin).send().await.problem(403);
+    let admin_key = app.api_key(&t.token, "admin").await.id();
+    app.delete(&format!("/v1/api-keys/{admin_key}")).token(&admin).send().await.expect(204);
+}

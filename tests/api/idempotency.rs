@@ -109,18 +109,48 @@ async fn invalid_keys_and_unauthenticated_requests() {
 }
 
 #[actix_web::test]
-async fn signup_is_idempotent_and_token_answers_are_never_stored() {
+async fn answers_carrying_credentials_are_never_stored() {
     let app = spawn_app().await;
     let body = json!({"tenant_name": "Acme", "email": "retry@acme.example", "password": PASSWORD});
     let first =
         app.post("/v1/signup").header("idempotency-key", "signup-1").json(body.clone()).send().await.expect(201);
-    let again = app.post("/v1/signup").header("idempotency-key", "signup-1").json(body).send().await.expect(201);
-    assert_eq!(again.body["tenant"]["id"], first.body["tenant"]["id"]);
-    // Logins are exempt: each gives fresh tokens.
+    let token = first.body["access_token"].as_str().unwrap().to_owned();
+    // A retried signup is not replayed: the address is taken, and the caller logs in.
+    app.post("/v1/signup").header("idempotency-key", "signup-1").json(body).send().await.problem(409);
     let login = json!({"email": "retry@acme.example", "password": PASSWORD});
     let one =
         app.post("/v1/auth/token").header("idempotency-key", "login").json(login.clone()).send().await.expect(200);
     let two = app.post("/v1/auth/token").header("idempotency-key", "login").json(login).send().await.expect(200);
     assert_eq!(two.header("idempotent-replayed"), None);
     assert_ne!(one.body["refresh_token"], two.body["refresh_token"]);
+    let key = json!({"name": "k", "role": "viewer"});
+    let a = app
+        .post("/v1/api-keys")
+        .token(&token)
+        .header("idempotency-key", "key-1")
+        .json(key.clone())
+        .send()
+        .await
+        .expect(201);
+    let b =
+        app.post("/v1/api-keys").token(&token).header("idempotency-key", "key-1").json(key).send().await.expect(201);
+    assert_ne!(a.body["key"], b.body["key"], "a key's secret is never replayed");
+}
+
+#[actix_web::test]
+async fn keys_belong_to_their_caller() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    let other = app.user_token(&t.token, "analyst", &[]).await;
+    let body = json!({"name": "Daynet", "keywords": ["Daynet"]});
+    app.post("/v1/brands")
+        .token(&t.token)
+        .header("idempotency-key", "same")
+        .json(body.clone())
+        .send()
+        .await
+        .expect(201);
+    // Another user of the same tenant with the same key and body runs their own request.
+    let r = app.post("/v1/brands").token(&other).header("idempotency-key", "same").json(body).send().await.problem(409);
+    assert_eq!(r.body["code"], "conflict", "the brand name is taken: the request ran, it was not replayed");
 }

@@ -586,3 +586,61 @@ async fn preview_without_texts_tries_the_stored_posts_of_the_last_30_days() {
 fn days_ago(days: i64) -> String {
     (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339()
 }
+
+#[actix_web::test]
+async fn hostile_values_are_422_never_500() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    brand_with(&app, &t.token, "Daynet", json!(["Daynet"]), json!([])).await;
+    let mut nul = post("1", "Daynet \u{0} zero");
+    nul["author"]["handle"] = json!("@a\u{0}b");
+    let mut ancient = post("2", "Daynet");
+    ancient["published_at"] = json!("1900-01-01T00:00:00Z");
+    let mut huge = post("3", "Daynet");
+    huge["likes"] = json!(18_446_744_073_709_551_615u64);
+    let r = app
+        .post("/v1/mentions/batch")
+        .token(&t.token)
+        .json(json!({"items": [nul, ancient, huge]}))
+        .send()
+        .await
+        .problem(422);
+    assert_eq!(r.fields(), ["items[0].text", "items[0].author.handle", "items[1].published_at", "items[2].likes"]);
+    let r = app.get("/v1/mentions?q=%00&from=0001-01-01T00:00:00Z").token(&t.token).send().await.problem(422);
+    assert_eq!(r.fields(), ["q", "from"]);
+    let id = ingest(&app, &t.token, vec![post("4", "Daynet")]).await["mention_ids"][0].as_str().unwrap().to_owned();
+    let r = app
+        .patch(&format!("/v1/mentions/{id}"))
+        .token(&t.token)
+        .json(json!({"tags": ["a\u{0}"]}))
+        .send()
+        .await
+        .problem(422);
+    assert_eq!(r.fields(), ["tags[0]"]);
+}
+
+#[actix_web::test]
+async fn sub_microsecond_times_page_without_skipping() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    brand_with(&app, &t.token, "Daynet", json!(["Daynet"]), json!([])).await;
+    let items = (0..3)
+        .map(|i| {
+            let mut p = post(&format!("n{i}"), "Daynet");
+            p["published_at"] = json!("2026-01-01T00:00:00.123456789Z");
+            p
+        })
+        .collect();
+    ingest(&app, &t.token, items).await;
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let r = app.get(&format!("/v1/mentions?limit=1{cursor}")).token(&t.token).send().await.expect(200);
+        seen.extend(r.body["data"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()));
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [3, 2, 1]);
+}

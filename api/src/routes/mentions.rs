@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use smrm_domain::ids::{BrandId, MentionId};
 use smrm_domain::model::access::Principal;
-use smrm_domain::model::mention::{Mention, MentionFilter, MentionOrder};
+use smrm_domain::model::mention::{Mention, MentionFilter, MentionOrder, plausible_time};
 use smrm_domain::page::{DEFAULT_LIMIT, MAX_LIMIT};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -38,7 +38,7 @@ fn decode_cursor(cursor: &str, since: bool) -> Option<MentionOrder> {
     if since {
         (bytes.len() == 8).then(|| word(0)).flatten().map(MentionOrder::SinceSeq)
     } else {
-        let at = DateTime::<Utc>::from_timestamp_micros(word(0)?)?;
+        let at = DateTime::<Utc>::from_timestamp_micros(word(0)?).filter(|t| plausible_time(*t))?;
         (bytes.len() == 16).then_some(MentionOrder::Newest { after: Some((at, word(8)?)) })
     }
 }
@@ -54,6 +54,16 @@ fn parse(q: MentionQuery) -> Result<(MentionFilter, MentionOrder, u32, bool), Ap
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         errors.push(smrm_domain::FieldError::new("limit", format!("must be between 1 and {MAX_LIMIT}")));
+    }
+    for (field, value) in [("platform", &q.platform), ("author", &q.author), ("q", &q.q)] {
+        if value.as_deref().is_some_and(|v| v.chars().any(char::is_control) || v.chars().count() > 1000) {
+            errors.push(smrm_domain::FieldError::new(field, "must be at most 1000 characters, no control characters"));
+        }
+    }
+    for (field, value) in [("from", q.from), ("to", q.to)] {
+        if value.is_some_and(|t| !plausible_time(t)) {
+            errors.push(smrm_domain::FieldError::new(field, "must be between 1970 and 9999"));
+        }
     }
     if q.since_seq.is_some_and(|s| s < 0) {
         errors.push(smrm_domain::FieldError::new("since_seq", "must be 0 or more"));
@@ -141,10 +151,11 @@ const CSV_HEADER: &str = "id,seq,brand_id,external_id,platform,source_type,publi
 url,title,text,language,likes,comments,reposts,views,reach,sentiment,sentiment_score,sentiment_origin,status,\
 assignee_id,tags,restricted,matched_words,created_at\n";
 
-/// One CSV cell: quoted when needed, and a leading `=`, `+`, `-`, `@` made
-/// inert so a spreadsheet never runs a post's text as a formula.
+/// One CSV cell: quoted when needed, and a text starting with `=`, `+`, `-`,
+/// `@` made inert so a spreadsheet never runs it as a formula (numbers such
+/// as a negative score stay numbers).
 fn cell(out: &mut String, value: &str) {
-    let guarded = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let guarded = value.starts_with(['=', '+', '-', '@', '\t', '\r']) && value.parse::<f64>().is_err();
     let quote = guarded || value.contains([',', '"', '\n', '\r']);
     if quote {
         out.push('"');

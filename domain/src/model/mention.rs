@@ -218,12 +218,23 @@ pub const TEXT_MAX_CHARS: usize = 100_000;
 pub const TAGS_MAX: usize = 20;
 pub const TAG_MAX_CHARS: usize = 50;
 
+/// The largest count accepted (2^53 − 1: exact in every JSON client).
+pub const COUNT_MAX: u64 = 9_007_199_254_740_991;
+
 fn check_len(v: &mut Violations, field: String, value: &str, max: usize, required: bool) {
     if required && value.trim().is_empty() {
         v.add(field, "must not be empty");
     } else if value.chars().count() > max {
         v.add(field, format!("must be at most {max} characters"));
+    } else if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        v.add(field, "must not contain control characters");
     }
+}
+
+/// Whether a time is one SMRM stores: from 1970 to 9999.
+pub fn plausible_time(t: DateTime<Utc>) -> bool {
+    use chrono::Datelike;
+    (1970..=9999).contains(&t.year())
 }
 
 /// Validates a batch; every error names its item (`items[17].platform`).
@@ -262,6 +273,23 @@ pub fn check_batch(items: &[PostInput], unknown_brands: &HashSet<BrandId>, now: 
         }
         if p.published_at > now + chrono::Duration::days(1) {
             v.add(at("published_at"), "is more than a day in the future");
+        } else if !plausible_time(p.published_at) {
+            v.add(at("published_at"), "must be after 1970-01-01");
+        }
+        for (name, value) in [
+            ("likes", p.likes),
+            ("comments", p.comments),
+            ("reposts", p.reposts),
+            ("views", p.views),
+            ("reach", p.reach),
+            ("author.followers", p.author.followers),
+        ] {
+            if value.is_some_and(|n| n > COUNT_MAX) {
+                v.add(at(name), format!("must be at most {COUNT_MAX}"));
+            }
+        }
+        if let Some(id) = &p.author.external_id {
+            check_len(&mut v, at("author.external_id"), id, 200, false);
         }
         check_len(&mut v, at("author.handle"), &p.author.handle, 200, true);
         if let Some(name) = &p.author.name {
@@ -288,8 +316,8 @@ pub fn check_tags(v: &mut Violations, tags: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (i, t) in tags.iter().enumerate() {
         let t = crate::text::tidy(t);
-        if t.is_empty() || t.chars().count() > TAG_MAX_CHARS {
-            v.add(format!("tags[{i}]"), format!("must be 1–{TAG_MAX_CHARS} characters"));
+        if t.is_empty() || t.chars().count() > TAG_MAX_CHARS || t.chars().any(char::is_control) {
+            v.add(format!("tags[{i}]"), format!("must be 1–{TAG_MAX_CHARS} characters, no control characters"));
         } else if !out.contains(&t) {
             out.push(t);
         }

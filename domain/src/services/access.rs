@@ -99,6 +99,10 @@ impl AccessService {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> DomainResult<Login> {
+        if password.chars().count() > crate::model::access::PASSWORD_MAX {
+            // No stored password is this long: refuse without spending a hash.
+            return Err(DomainError::Unauthenticated(BAD_LOGIN));
+        }
         let record = self.users.find_login(&email.trim().to_lowercase()).await?;
         let hash = record.as_ref().map(|r| r.password_hash.as_str());
         if !self.hasher.verify(password, hash).await {
@@ -301,6 +305,14 @@ impl AccessService {
     }
 
     pub async fn delete_api_key(&self, who: &Principal, id: ApiKeyId) -> DomainResult<()> {
+        let key = self.keys.get_api_key(who.tenant_id, id).await?;
+        if key.role > who.role {
+            return Err(DomainError::Forbidden(format!(
+                "a `{}` cannot revoke a key with the stronger role `{}`",
+                who.role.as_str(),
+                key.role.as_str()
+            )));
+        }
         self.keys.delete_api_key(who.tenant_id, id).await
     }
 

@@ -16,6 +16,7 @@ use crate::ports::{
     SentimentAnalyzer, UserRepository,
 };
 use crate::text::detect_language;
+use chrono::SubsecRound;
 
 pub struct MentionService {
     pub mentions: Arc<dyn MentionRepository>,
@@ -49,17 +50,18 @@ impl MentionService {
         Self { mentions, brands, users, matchers, analyzer, cache, clock, compiled: Mutex::new(HashMap::new()) }
     }
 
-    async fn matcher(&self, tenant: TenantId) -> DomainResult<Arc<dyn BrandMatcher>> {
+    /// The tenant's compiled queries and the brand version they are of.
+    async fn matcher(&self, tenant: TenantId) -> DomainResult<CompiledQueries> {
         let version = self.mentions.brand_version(tenant).await?;
         if let Some((v, m)) = self.compiled.lock().expect("matcher cache").get(&tenant)
             && *v == version
         {
-            return Ok(m.clone());
+            return Ok((version, m.clone()));
         }
         let queries = self.mentions.brand_queries(tenant).await?;
         let matcher: Arc<dyn BrandMatcher> = Arc::from(self.matchers.compile(queries));
         self.compiled.lock().expect("matcher cache").insert(tenant, (version, matcher.clone()));
-        Ok(matcher)
+        Ok((version, matcher))
     }
 
     /// The auto score, and the label the mention starts with (a provided one wins).
@@ -89,45 +91,65 @@ impl MentionService {
             return Err(DomainError::Invalid(errors));
         }
         let received = items.len();
-        let matcher = self.matcher(tenant).await?;
+        // Everything but matching is done once; matching is redone in the rare
+        // case a brand query changes between matching and storing.
         let mut seen = HashSet::new();
         let mut within_batch_duplicates = 0;
-        let mut posts = Vec::with_capacity(items.len());
+        let mut prepared = Vec::with_capacity(items.len());
         for mut input in items.drain(..) {
             if !seen.insert((input.platform.clone(), input.external_id.clone())) {
                 within_batch_duplicates += 1;
                 continue;
             }
+            // Microseconds: what PostgreSQL keeps, so cursors compare exactly everywhere.
+            input.published_at = input.published_at.trunc_subsecs(6);
             if input.language.is_none() {
                 input.language = input.text.as_deref().and_then(detect_language).map(str::to_owned);
             }
             let (auto, start) = self.score(&input);
             let folded_text = input.text.as_deref().map(crate::text::fold);
-            let mentions = match (input.brand_id, &folded_text) {
-                (Some(brand_id), _) => vec![NewMention {
-                    id: MentionId::new(),
-                    brand_id,
-                    link: MentionLink::Assigned,
-                    sentiment: start,
-                    matched_words: vec![],
-                }],
-                (None, Some(folded)) => matcher
-                    .find_folded(folded, input.language.as_deref())
-                    .into_iter()
-                    .map(|m| NewMention {
-                        id: MentionId::new(),
-                        brand_id: m.brand_id,
-                        link: MentionLink::Matched,
-                        sentiment: start,
-                        matched_words: m.matched,
-                    })
-                    .collect(),
-                (None, None) => unreachable!("validated: text or brand_id"),
-            };
             let post = Post { id: PostId::new(), tenant_id: tenant, input, auto, created_at: now };
-            posts.push(NewPost { post, folded_text, mentions });
+            prepared.push((post, folded_text, start));
         }
-        let mut outcome = self.mentions.ingest(tenant, posts).await?;
+        let mut outcome = None;
+        for _ in 0..5 {
+            let (version, matcher) = self.matcher(tenant).await?;
+            let posts = prepared
+                .iter()
+                .map(|(post, folded_text, start)| {
+                    let language = post.input.language.as_deref();
+                    let mentions = match (post.input.brand_id, folded_text) {
+                        (Some(brand_id), _) => vec![NewMention {
+                            id: MentionId::new(),
+                            brand_id,
+                            link: MentionLink::Assigned,
+                            sentiment: *start,
+                            matched_words: vec![],
+                        }],
+                        (None, Some(folded)) => matcher
+                            .find_folded(folded, language)
+                            .into_iter()
+                            .map(|m| NewMention {
+                                id: MentionId::new(),
+                                brand_id: m.brand_id,
+                                link: MentionLink::Matched,
+                                sentiment: *start,
+                                matched_words: m.matched,
+                            })
+                            .collect(),
+                        (None, None) => unreachable!("validated: text or brand_id"),
+                    };
+                    NewPost { post: post.clone(), folded_text: folded_text.clone(), mentions }
+                })
+                .collect();
+            outcome = self.mentions.ingest(tenant, posts, version).await?;
+            if outcome.is_some() {
+                break;
+            }
+        }
+        let Some(mut outcome) = outcome else {
+            return Err(DomainError::Unavailable("brand queries kept changing during ingest".into()));
+        };
         outcome.duplicates += within_batch_duplicates;
         if !outcome.created.is_empty() {
             self.cache.invalidate(tenant).await;

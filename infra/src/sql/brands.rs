@@ -153,9 +153,10 @@ async fn with_members(
 #[async_trait]
 impl BrandRepository for SqlStore {
     async fn insert_brand(&self, tenant: TenantId, b: &Brand) -> DomainResult<()> {
+        // The counter row first, as ingest takes it first: one lock order, no deadlock.
         let txn = self.db.begin().await.map_err(db_err)?;
-        brand::Entity::insert(brand_row(tenant, b)).exec_without_returning(&txn).await.map_err(name_conflict)?;
         bump_brand_version(&txn, tenant).await?;
+        brand::Entity::insert(brand_row(tenant, b)).exec_without_returning(&txn).await.map_err(name_conflict)?;
         txn.commit().await.map_err(db_err)
     }
 
@@ -185,6 +186,9 @@ impl BrandRepository for SqlStore {
 
     async fn update_brand(&self, tenant: TenantId, b: &Brand, query_changed: bool) -> DomainResult<()> {
         let txn = self.db.begin().await.map_err(db_err)?;
+        if query_changed {
+            bump_brand_version(&txn, tenant).await?;
+        }
         let mut update = brand::Entity::update_many()
             .col_expr(brand::Column::Name, Expr::value(b.name.clone()))
             .col_expr(brand::Column::Keywords, Expr::value(to_json(&b.keywords)))
@@ -202,14 +206,12 @@ impl BrandRepository for SqlStore {
             .exec(&txn)
             .await
             .map_err(name_conflict)?;
-        if query_changed {
-            bump_brand_version(&txn, tenant).await?;
-        }
         txn.commit().await.map_err(db_err)
     }
 
     async fn delete_brand(&self, tenant: TenantId, id: BrandId) -> DomainResult<()> {
         let txn = self.db.begin().await.map_err(db_err)?;
+        bump_brand_version(&txn, tenant).await?;
         let as_member: Vec<Uuid> = member::Entity::find()
             .select_only()
             .column(member::Column::SetId)
@@ -241,7 +243,6 @@ impl BrandRepository for SqlStore {
         if res.rows_affected == 0 {
             return Err(DomainError::NotFound("brand"));
         }
-        bump_brand_version(&txn, tenant).await?;
         txn.commit().await.map_err(db_err)
     }
 

@@ -289,3 +289,31 @@ pub mod mention {
     }
     no_relations!();
 }
+
+pub mod rollup {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mention_rollups")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub brand_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub hour: DateTimeUtc,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub platform: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub source_type: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub sentiment: String,
+        pub mentions: i64,
+        pub likes: i64,
+        pub comments: i64,
+        pub reposts: i64,
+        pub views: i64,
+        pub reach: i64,
+    }
+    no_relations!();
+}

@@ -24,10 +24,19 @@ impl IdempotencyStore for SqlStore {
         ttl: Duration,
     ) -> DomainResult<IdempotencyClaim> {
         let expired_before = now - chrono::Duration::from_std(ttl).unwrap_or_default();
+        // A claim still unanswered after 5 minutes belongs to a request that
+        // died (crash, restart): the key is free again.
+        let abandoned_before = now - chrono::Duration::minutes(5);
         row::Entity::delete_many()
             .filter(row::Column::TenantId.eq(scope.0))
             .filter(row::Column::Key.eq(key))
-            .filter(row::Column::CreatedAt.lt(expired_before))
+            .filter(
+                sea_orm::Condition::any().add(row::Column::CreatedAt.lt(expired_before)).add(
+                    sea_orm::Condition::all()
+                        .add(row::Column::Status.is_null())
+                        .add(row::Column::CreatedAt.lt(abandoned_before)),
+                ),
+            )
             .exec(&self.db)
             .await
             .map_err(db_err)?;

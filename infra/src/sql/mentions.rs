@@ -11,17 +11,19 @@ use sea_orm::{
     QueryOrder, QuerySelect, TransactionTrait,
 };
 use smrm_domain::ids::{BrandId, MentionId, PostId, TenantId, UserId};
+use smrm_domain::metrics::EngagementSums;
 use smrm_domain::model::brand::BackfillStatus;
 use smrm_domain::model::mention::{
     Author, Mention, MentionFilter, MentionLink, MentionOrder, MentionStatus, NewMention, NewPost, Post, PostInput,
-    Sentiment, SentimentLabel, SentimentOrigin, SourceType, author_key, worked_on,
+    Sentiment, SentimentLabel, SentimentOrigin, SourceType, author_key,
 };
-use smrm_domain::ports::{BackfillClaim, BrandQuery, IngestOutcome, MentionRepository, PostText};
+use smrm_domain::ports::{BackfillClaim, BrandQuery, IngestOutcome, MentionRepository, PostText, RollupRow};
 use smrm_domain::text::fold;
 use smrm_domain::{DomainError, DomainResult};
 use uuid::Uuid;
 
 use super::entities::{brand, mention, post, tenant_counter as counter};
+use super::rollups::{self, Deltas, hour_of};
 use super::{SqlStore, db_err, from_json, to_json};
 
 /// Rows per INSERT, well under PostgreSQL's 65,535 bind parameters.
@@ -158,7 +160,7 @@ fn to_mention(m: mention::Model, post: Post) -> DomainResult<Mention> {
 /// Locks the tenant's counter row for the rest of the transaction (creating
 /// it on first use): a tenant's ingests and backfills run one at a time, so
 /// `seq` order is commit order and a poller never skips a late mention.
-async fn lock_counter(txn: &DatabaseTransaction, tenant: TenantId) -> DomainResult<i64> {
+async fn lock_counter(txn: &DatabaseTransaction, tenant: TenantId) -> DomainResult<(i64, i64)> {
     counter::Entity::insert(counter::ActiveModel {
         tenant_id: Set(tenant.0),
         mention_seq: Set(0),
@@ -175,7 +177,7 @@ async fn lock_counter(txn: &DatabaseTransaction, tenant: TenantId) -> DomainResu
         .await
         .map_err(db_err)?;
     let row = counter::Entity::find_by_id(tenant.0).one(txn).await.map_err(db_err)?;
-    Ok(row.map(|r| r.mention_seq).unwrap_or(0))
+    Ok(row.map(|r| (r.mention_seq, r.brand_version)).unwrap_or((0, 0)))
 }
 
 async fn set_seq(txn: &DatabaseTransaction, tenant: TenantId, seq: i64) -> DomainResult<()> {
@@ -283,9 +285,18 @@ impl MentionRepository for SqlStore {
             .collect()
     }
 
-    async fn ingest(&self, tenant: TenantId, posts: Vec<NewPost>) -> DomainResult<IngestOutcome> {
+    async fn ingest(
+        &self,
+        tenant: TenantId,
+        posts: Vec<NewPost>,
+        brand_version: i64,
+    ) -> DomainResult<Option<IngestOutcome>> {
         let txn = self.db.begin().await.map_err(db_err)?;
-        let mut seq = lock_counter(&txn, tenant).await?;
+        let (mut seq, current) = lock_counter(&txn, tenant).await?;
+        if current != brand_version {
+            // A brand query changed after the batch was matched: match again.
+            return Ok(None);
+        }
 
         // Insert the posts, skipping those already stored: the unique index
         // decides, and RETURNING says which rows are new (one round trip per
@@ -312,17 +323,20 @@ impl MentionRepository for SqlStore {
             created: Vec::new(),
         };
         let mut mention_rows = Vec::new();
+        let mut deltas = Deltas::default();
         for p in &fresh {
             for m in &p.mentions {
                 seq += 1;
                 mention_rows.push(mention_row(tenant, &p.post, m, seq));
+                deltas.add(m.brand_id, &p.post, m.sentiment.label, 1);
                 outcome.created.push(m.id);
             }
         }
         insert_chunks(&txn, mention_rows).await?;
+        deltas.apply(&txn, tenant).await?;
         set_seq(&txn, tenant, seq).await?;
         txn.commit().await.map_err(db_err)?;
-        Ok(outcome)
+        Ok(Some(outcome))
     }
 
     async fn list_mentions(
@@ -371,7 +385,13 @@ impl MentionRepository for SqlStore {
     }
 
     async fn update_mention(&self, tenant: TenantId, m: &Mention) -> DomainResult<()> {
-        mention::Entity::update_many()
+        let txn = self.db.begin().await.map_err(db_err)?;
+        let old = mention::Entity::find_by_id((tenant.0, m.id.0))
+            .one(&txn)
+            .await
+            .map_err(db_err)?
+            .ok_or(DomainError::NotFound("mention"))?;
+        let res = mention::Entity::update_many()
             .col_expr(mention::Column::SentimentLabel, Expr::value(m.sentiment.label.as_str()))
             .col_expr(mention::Column::SentimentScore, Expr::value(m.sentiment.score))
             .col_expr(mention::Column::SentimentOrigin, Expr::value(m.sentiment.origin.as_str()))
@@ -381,10 +401,80 @@ impl MentionRepository for SqlStore {
             .col_expr(mention::Column::UpdatedAt, Expr::value(m.updated_at))
             .filter(mention::Column::TenantId.eq(tenant.0))
             .filter(mention::Column::Id.eq(m.id.0))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(db_err)?;
-        Ok(())
+        if res.rows_affected == 0 {
+            return Err(DomainError::NotFound("mention"));
+        }
+        if old.sentiment_label != m.sentiment.label.as_str() {
+            // The label moves the mention between the rollups' sentiment rows.
+            let was =
+                SentimentLabel::parse(&old.sentiment_label).ok_or_else(|| corrupt("label", &old.sentiment_label))?;
+            let mut deltas = Deltas::default();
+            deltas.add(m.brand_id, &m.post, was, -1);
+            deltas.add(m.brand_id, &m.post, m.sentiment.label, 1);
+            deltas.apply(&txn, tenant).await?;
+        }
+        txn.commit().await.map_err(db_err)
+    }
+
+    async fn rollups(
+        &self,
+        tenant: TenantId,
+        brands: &[BrandId],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        platform: Option<&str>,
+        source_type: Option<SourceType>,
+    ) -> DomainResult<Vec<RollupRow>> {
+        // Whole hours come from the rollups; a period that starts or ends
+        // inside an hour reads those edge minutes from the mentions, so the
+        // answer is exact for any [from, to).
+        let first_hour = {
+            let h = hour_of(from);
+            if h == from { h } else { h + chrono::TimeDelta::hours(1) }
+        };
+        let last_hour = hour_of(to);
+        let mut rows = Vec::new();
+        let mut edges = Vec::new();
+        if first_hour < last_hour {
+            rows = rollups::read(self, tenant, brands, first_hour, last_hour, platform, source_type).await?;
+            edges.push((from, first_hour));
+            edges.push((last_hour, to));
+        } else {
+            edges.push((from, to));
+        }
+        for (a, b) in edges.into_iter().filter(|(a, b)| a < b) {
+            let filter = MentionFilter {
+                only_brands: Some(brands.to_vec()),
+                platform: platform.map(str::to_owned),
+                source_type,
+                from: Some(a),
+                to: Some(b),
+                ..Default::default()
+            };
+            for m in self.list_mentions(tenant, &filter, MentionOrder::SinceSeq(0), u32::MAX).await? {
+                let p = &m.post.input;
+                let n = |v: Option<u64>| v.unwrap_or(0);
+                rows.push(RollupRow {
+                    brand_id: m.brand_id,
+                    at: p.published_at,
+                    platform: p.platform.clone(),
+                    source_type: p.source_type,
+                    sentiment: m.sentiment.label,
+                    sums: EngagementSums {
+                        mentions: 1,
+                        likes: n(p.likes),
+                        comments: n(p.comments),
+                        reposts: n(p.reposts),
+                        views: n(p.views),
+                        reach: n(p.reach),
+                    },
+                });
+            }
+        }
+        Ok(rows)
     }
 
     async fn claim_backfill(
@@ -474,7 +564,7 @@ impl MentionRepository for SqlStore {
         matched: Vec<(PostId, NewMention)>,
     ) -> DomainResult<(u64, u64)> {
         let txn = self.db.begin().await.map_err(db_err)?;
-        let mut seq = lock_counter(&txn, tenant).await?;
+        let (mut seq, _) = lock_counter(&txn, tenant).await?;
         let existing = mention::Entity::find()
             .filter(mention::Column::TenantId.eq(tenant.0))
             .filter(mention::Column::BrandId.eq(brand.0))
@@ -484,41 +574,57 @@ impl MentionRepository for SqlStore {
             .map_err(db_err)?;
         let have: HashSet<Uuid> = existing.iter().map(|m| m.post_id).collect();
         let still: HashSet<Uuid> = matched.iter().map(|(p, _)| p.0).collect();
-        let mut remove = Vec::new();
-        for m in existing {
-            if still.contains(&m.post_id) || m.link != MentionLink::Matched.as_str() {
-                continue;
-            }
-            let status = MentionStatus::parse(&m.status).ok_or_else(|| corrupt("status", &m.status))?;
-            let origin =
-                SentimentOrigin::parse(&m.sentiment_origin).ok_or_else(|| corrupt("origin", &m.sentiment_origin))?;
-            let tags: Vec<String> = from_json(m.tags)?;
-            if !worked_on(status, origin, m.assignee_id.is_some(), !tags.is_empty()) {
-                remove.push(m.id);
-            }
+        // Candidates: matched-link mentions whose post no longer matches. The
+        // DELETE re-checks `model::mention::worked_on` on the row as it is then, so a
+        // PATCH that lands meanwhile keeps its mention.
+        let candidates: Vec<Uuid> = existing
+            .iter()
+            .filter(|m| !still.contains(&m.post_id) && m.link == MentionLink::Matched.as_str())
+            .map(|m| m.id)
+            .collect();
+        let removed: Vec<mention::Model> = if candidates.is_empty() {
+            Vec::new()
+        } else {
+            mention::Entity::delete_many()
+                .filter(mention::Column::TenantId.eq(tenant.0))
+                .filter(mention::Column::Id.is_in(candidates))
+                .filter(mention::Column::Status.eq(MentionStatus::New.as_str()))
+                .filter(mention::Column::SentimentOrigin.ne(SentimentOrigin::Manual.as_str()))
+                .filter(mention::Column::AssigneeId.is_null())
+                .filter(mention::Column::Tags.eq(to_json(&Vec::<String>::new())))
+                .exec_with_returning(&txn)
+                .await
+                .map_err(db_err)?
+        };
+        let mut removed_posts = Vec::with_capacity(removed.len());
+        for m in &removed {
+            let label =
+                SentimentLabel::parse(&m.sentiment_label).ok_or_else(|| corrupt("label", &m.sentiment_label))?;
+            removed_posts.push((m.post_id, label));
         }
         let add: Vec<(PostId, NewMention)> = matched.into_iter().filter(|(p, _)| !have.contains(&p.0)).collect();
-        let posts = posts_by_id(&txn, tenant, add.iter().map(|(p, _)| p.0).collect()).await?;
+        let ids = add.iter().map(|(p, _)| p.0).chain(removed_posts.iter().map(|(p, _)| *p)).collect();
+        let posts = posts_by_id(&txn, tenant, ids).await?;
         let mut rows = Vec::with_capacity(add.len());
+        let mut deltas = Deltas::default();
         for (p, m) in &add {
             if let Some(post) = posts.get(&p.0) {
                 seq += 1;
                 rows.push(mention_row(tenant, post, m, seq));
+                deltas.add(brand, post, m.sentiment.label, 1);
+            }
+        }
+        for (p, label) in &removed_posts {
+            if let Some(post) = posts.get(p) {
+                deltas.add(brand, post, *label, -1);
             }
         }
         let added = rows.len() as u64;
         insert_chunks(&txn, rows).await?;
+        deltas.apply(&txn, tenant).await?;
         set_seq(&txn, tenant, seq).await?;
-        if !remove.is_empty() {
-            mention::Entity::delete_many()
-                .filter(mention::Column::TenantId.eq(tenant.0))
-                .filter(mention::Column::Id.is_in(remove.iter().copied()))
-                .exec(&txn)
-                .await
-                .map_err(db_err)?;
-        }
         txn.commit().await.map_err(db_err)?;
-        Ok((added, remove.len() as u64))
+        Ok((added, removed.len() as u64))
     }
 
     async fn finish_backfill(

@@ -6,6 +6,7 @@ mod brands;
 mod entities;
 mod idempotency;
 mod mentions;
+mod rollups;
 
 use std::time::Duration;
 

@@ -1,0 +1,235 @@
+//! Reports from the rollups: Share of Voice, sentiment, engagement. The
+//! formulas are `crate::metrics`; this service only gathers and buckets.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{DomainError, DomainResult};
+use crate::ids::{BrandId, CompetitorSetId};
+use crate::metrics::{EngagementSums, Period, SentimentCounts, SentimentSummary, SovWeight, sentiment_summary, shares};
+use crate::model::access::Principal;
+use crate::model::competitor_set::CompetitorSet;
+use crate::model::mention::{SentimentLabel, SourceType};
+use crate::page::PageRequest;
+use crate::ports::{BrandRepository, CompetitorSetRepository, MentionRepository, RollupRow, TenantRepository};
+
+/// The common parameters of every report.
+#[derive(Debug, Clone)]
+pub struct ReportParams {
+    pub period: Period,
+    pub platform: Option<String>,
+    pub source_type: Option<SourceType>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SovEntry {
+    pub brand_id: BrandId,
+    pub name: String,
+    pub value: f64,
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SovPoint {
+    pub start: DateTime<Utc>,
+    pub brands: Vec<SovEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShareOfVoice {
+    pub set: CompetitorSet,
+    pub total: f64,
+    pub brands: Vec<SovEntry>,
+    pub series: Vec<SovPoint>,
+}
+
+/// Sentiment of all sources, of user-generated ones and of media.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SentimentBreakdown {
+    pub all: SentimentSummary,
+    pub user_generated: SentimentSummary,
+    pub media: SentimentSummary,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentimentReport {
+    pub totals: SentimentBreakdown,
+    pub series: Vec<(DateTime<Utc>, SentimentBreakdown)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngagementReport {
+    pub totals: EngagementSums,
+    pub by_platform: Vec<(String, EngagementSums)>,
+    pub series: Vec<(DateTime<Utc>, EngagementSums)>,
+}
+
+pub struct ReportService {
+    pub mentions: Arc<dyn MentionRepository>,
+    pub brands: Arc<dyn BrandRepository>,
+    pub sets: Arc<dyn CompetitorSetRepository>,
+    pub tenants: Arc<dyn TenantRepository>,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Split {
+    all: SentimentCounts,
+    user_generated: SentimentCounts,
+    media: SentimentCounts,
+}
+
+impl Split {
+    fn add(&mut self, row: &RollupRow) {
+        let n = row.sums.mentions;
+        let c = match row.sentiment {
+            SentimentLabel::Positive => SentimentCounts { positive: n, ..Default::default() },
+            SentimentLabel::Neutral => SentimentCounts { neutral: n, ..Default::default() },
+            SentimentLabel::Negative => SentimentCounts { negative: n, ..Default::default() },
+        };
+        self.all.add(c);
+        if row.source_type.is_media() {
+            self.media.add(c);
+        } else {
+            self.user_generated.add(c);
+        }
+    }
+
+    fn summary(&self) -> SentimentBreakdown {
+        SentimentBreakdown {
+            all: sentiment_summary(self.all),
+            user_generated: sentiment_summary(self.user_generated),
+            media: sentiment_summary(self.media),
+        }
+    }
+}
+
+impl ReportService {
+    /// The tenant's zone: the default `tz` of reports.
+    pub async fn default_tz(&self, who: &Principal) -> DomainResult<String> {
+        Ok(self.tenants.get_tenant(who.tenant_id).await?.timezone)
+    }
+
+    /// A brand the caller may see (404 otherwise).
+    pub async fn check_brand(&self, who: &Principal, brand: BrandId) -> DomainResult<()> {
+        if !who.scope.allows(brand) {
+            return Err(DomainError::NotFound("brand"));
+        }
+        self.brands.get_brand(who.tenant_id, brand).await.map(|_| ())
+    }
+
+    /// A set the caller may see: a client sees the sets of its brands.
+    pub async fn check_set(&self, who: &Principal, id: CompetitorSetId) -> DomainResult<CompetitorSet> {
+        let set = self.sets.get_set(who.tenant_id, id).await?;
+        if !who.scope.allows(set.brand_id) {
+            return Err(DomainError::NotFound("competitor set"));
+        }
+        Ok(set)
+    }
+
+    async fn rows(&self, who: &Principal, brands: &[BrandId], p: &ReportParams) -> DomainResult<Vec<RollupRow>> {
+        self.mentions
+            .rollups(who.tenant_id, brands, p.period.from, p.period.to, p.platform.as_deref(), p.source_type)
+            .await
+    }
+
+    /// Share of Voice of every brand of the set (`sentiment`: of positive or
+    /// negative voice only), in total and per bucket.
+    pub async fn share_of_voice(
+        &self,
+        who: &Principal,
+        set: CompetitorSet,
+        p: &ReportParams,
+        weight: SovWeight,
+        sentiment: Option<SentimentLabel>,
+    ) -> DomainResult<ShareOfVoice> {
+        let members: Vec<BrandId> = set.members().collect();
+        let names: HashMap<BrandId, String> = self
+            .brands
+            .list_brands(who.tenant_id, Some(&members), PageRequest { limit: 200, after: None })
+            .await?
+            .items
+            .into_iter()
+            .map(|b| (b.id, b.name))
+            .collect();
+        let rows: Vec<RollupRow> = self
+            .rows(who, &members, p)
+            .await?
+            .into_iter()
+            .filter(|r| sentiment.is_none_or(|s| r.sentiment == s))
+            .collect();
+        let index: HashMap<BrandId, usize> = members.iter().enumerate().map(|(i, b)| (*b, i)).collect();
+        let buckets = p.period.buckets();
+        let slot: HashMap<DateTime<Utc>, usize> = buckets.iter().enumerate().map(|(i, b)| (*b, i)).collect();
+        let mut totals = vec![EngagementSums::default(); members.len()];
+        let mut per_bucket = vec![vec![EngagementSums::default(); members.len()]; buckets.len()];
+        for r in &rows {
+            let Some(&b) = index.get(&r.brand_id) else { continue };
+            totals[b].add(r.sums);
+            if let Some(&s) = slot.get(&p.period.bucket_start(r.at)) {
+                per_bucket[s][b].add(r.sums);
+            }
+        }
+        let entries = |sums: &[EngagementSums]| -> Vec<SovEntry> {
+            let values: Vec<f64> = sums.iter().map(|s| weight.of(s)).collect();
+            let share = shares(&values);
+            members
+                .iter()
+                .enumerate()
+                .map(|(i, b)| SovEntry {
+                    brand_id: *b,
+                    name: names.get(b).cloned().unwrap_or_default(),
+                    value: values[i],
+                    share: share[i],
+                })
+                .collect()
+        };
+        let brands = entries(&totals);
+        let total = brands.iter().map(|e| e.value).sum();
+        let series = buckets
+            .iter()
+            .zip(per_bucket.iter())
+            .map(|(start, sums)| SovPoint { start: *start, brands: entries(sums) })
+            .collect();
+        Ok(ShareOfVoice { set, total, brands, series })
+    }
+
+    pub async fn sentiment(&self, who: &Principal, brand: BrandId, p: &ReportParams) -> DomainResult<SentimentReport> {
+        let rows = self.rows(who, &[brand], p).await?;
+        let mut total = Split::default();
+        let mut per: BTreeMap<DateTime<Utc>, Split> =
+            p.period.buckets().into_iter().map(|b| (b, Split::default())).collect();
+        for r in &rows {
+            total.add(r);
+            if let Some(s) = per.get_mut(&p.period.bucket_start(r.at)) {
+                s.add(r);
+            }
+        }
+        Ok(SentimentReport {
+            totals: total.summary(),
+            series: per.into_iter().map(|(k, v)| (k, v.summary())).collect(),
+        })
+    }
+
+    pub async fn engagement(
+        &self,
+        who: &Principal,
+        brand: BrandId,
+        p: &ReportParams,
+    ) -> DomainResult<EngagementReport> {
+        let rows = self.rows(who, &[brand], p).await?;
+        let mut totals = EngagementSums::default();
+        let mut platforms: BTreeMap<String, EngagementSums> = BTreeMap::new();
+        let mut per: BTreeMap<DateTime<Utc>, EngagementSums> =
+            p.period.buckets().into_iter().map(|b| (b, EngagementSums::default())).collect();
+        for r in &rows {
+            totals.add(r.sums);
+            platforms.entry(r.platform.clone()).or_default().add(r.sums);
+            if let Some(s) = per.get_mut(&p.period.bucket_start(r.at)) {
+                s.add(r.sums);
+            }
+        }
+        Ok(EngagementReport { totals, by_platform: platforms.into_iter().collect(), series: per.into_iter().collect() })
+    }
+}
