@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod mention_dto;
 pub mod openapi;
 pub mod problem;
+pub mod report_dto;
 pub mod request_id;
 pub mod routes;
 pub mod startup;

@@ -30,6 +30,7 @@ Authenticate with `Authorization: Bearer <token>`, where the token is an access 
         (name = "api-keys", description = "API keys for programs (admin)."),
         (name = "brands", description = "Brands and their monitoring queries."),
         (name = "competitor-sets", description = "A brand and its competitors: where Share of Voice is measured."),
+        (name = "reports", description = "Share of Voice, sentiment and engagement from pre-aggregated rollups; cached, with ETag."),
         (name = "mentions", description = "Posts pushed by collectors and CRMs, matched to brands: ingest, the inbox, export."),
     )
 )]

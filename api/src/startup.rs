@@ -15,6 +15,7 @@ use smrm_domain::services::access::AccessService;
 use smrm_domain::services::brands::BrandService;
 use smrm_domain::services::competitor_sets::CompetitorSetService;
 use smrm_domain::services::mentions::MentionService;
+use smrm_domain::services::reports::ReportService;
 use smrm_infra::cache::{MemoryCache, RedisCache};
 use smrm_infra::crypto::{Argon2Hasher, OsSecrets};
 use smrm_infra::matcher::SnowballMatcherFactory;
@@ -92,6 +93,12 @@ impl Application {
                 cache.clone(),
                 clock.clone(),
             ),
+            reports: ReportService {
+                mentions: store.clone(),
+                brands: store.clone(),
+                sets: store.clone(),
+                tenants: store.clone(),
+            },
             idempotency: store.clone(),
             readiness: store.clone(),
             database: store.backend(),

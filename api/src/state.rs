@@ -9,6 +9,7 @@ use smrm_domain::services::access::AccessService;
 use smrm_domain::services::brands::BrandService;
 use smrm_domain::services::competitor_sets::CompetitorSetService;
 use smrm_domain::services::mentions::MentionService;
+use smrm_domain::services::reports::ReportService;
 
 use crate::auth::TokenIssuer;
 use crate::config::Config;
@@ -19,6 +20,7 @@ pub struct AppState {
     pub brands: BrandService,
     pub sets: CompetitorSetService,
     pub mentions: MentionService,
+    pub reports: ReportService,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub readiness: Arc<dyn Readiness>,
     /// `sqlite` or `postgres`.

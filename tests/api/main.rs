@@ -8,6 +8,7 @@ mod competitor_sets;
 mod conventions;
 mod idempotency;
 mod mentions;
+mod reports;
 mod roles;
 mod service;
 mod tenancy;

@@ -5,6 +5,7 @@ pub mod access;
 pub mod brands;
 pub mod competitor_sets;
 pub mod mentions;
+pub mod reports;
 pub mod service;
 
 use actix_web::HttpResponse;
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     brands::configure(cfg);
     competitor_sets::configure(cfg);
     mentions::configure(cfg);
+    reports::configure(cfg);
 }
 
 /// `201 Created` with a `Location` header and the resource.

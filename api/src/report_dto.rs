@@ -1,0 +1,339 @@
+//! Report parameters and answers.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use smrm_domain::metrics::{EngagementSums, Granularity, SentimentSummary, SovWeight};
+use smrm_domain::services::reports::{EngagementReport, SentimentBreakdown, SentimentReport, ShareOfVoice};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::mention_dto::{LabelDto, SourceTypeDto};
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = Granularity)]
+pub enum GranularityDto {
+    Day,
+    Week,
+    Month,
+}
+
+impl From<GranularityDto> for Granularity {
+    fn from(g: GranularityDto) -> Self {
+        match g {
+            GranularityDto::Day => Granularity::Day,
+            GranularityDto::Week => Granularity::Week,
+            GranularityDto::Month => Granularity::Month,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = SovWeight)]
+pub enum WeightDto {
+    Mentions,
+    Reach,
+    Engagement,
+}
+
+impl From<WeightDto> for SovWeight {
+    fn from(w: WeightDto) -> Self {
+        match w {
+            WeightDto::Mentions => SovWeight::Mentions,
+            WeightDto::Reach => SovWeight::Reach,
+            WeightDto::Engagement => SovWeight::Engagement,
+        }
+    }
+}
+
+/// The parameters every report takes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// Start of the period (RFC 3339), included.
+    pub from: DateTime<Utc>,
+    /// End of the period (RFC 3339), excluded.
+    pub to: DateTime<Utc>,
+    /// Bucket size of `series` (default `day`); at most 731 days at `day`.
+    pub granularity: Option<GranularityDto>,
+    /// IANA zone the buckets start in, at local midnight (default: the tenant's).
+    pub tz: Option<String>,
+    pub platform: Option<String>,
+    pub source_type: Option<SourceTypeDto>,
+}
+
+/// The parameters of Share of Voice.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SovQuery {
+    /// Start of the period (RFC 3339), included.
+    pub from: DateTime<Utc>,
+    /// End of the period (RFC 3339), excluded.
+    pub to: DateTime<Utc>,
+    /// Bucket size of `series` (default `day`); at most 731 days at `day`.
+    pub granularity: Option<GranularityDto>,
+    /// IANA zone the buckets start in, at local midnight (default: the tenant's).
+    pub tz: Option<String>,
+    pub platform: Option<String>,
+    pub source_type: Option<SourceTypeDto>,
+    /// What a brand's voice is: its mentions (default), their reach, or their engagement.
+    pub weight: Option<WeightDto>,
+    /// `positive` or `negative`: share of positive (negative) voice.
+    pub sentiment: Option<LabelDto>,
+}
+
+/// The period a report covers, as asked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PeriodDto {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub tz: String,
+    pub granularity: GranularityDto,
+}
+
+fn local(start: DateTime<Utc>, tz: Tz) -> String {
+    start.with_timezone(&tz).to_rfc3339()
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SovBrand)]
+pub struct SovEntryDto {
+    pub brand_id: Uuid,
+    pub name: String,
+    /// Mentions, reach or engagement, as `weight` says.
+    pub value: f64,
+    /// Percent of the set's total; the shares of a set sum to 100 (0 when the set is silent).
+    pub share: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SovPointBrand)]
+pub struct SovPointEntryDto {
+    pub brand_id: Uuid,
+    pub value: f64,
+    pub share: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SovPoint)]
+pub struct SovPointDto {
+    /// The bucket's local start, RFC 3339 with offset.
+    pub start: String,
+    pub brands: Vec<SovPointEntryDto>,
+}
+
+/// Share of Voice of a competitor set.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ShareOfVoice, example = json!({
+    "period": {"from": "2026-11-01T00:00:00Z", "to": "2026-11-03T00:00:00Z", "tz": "Europe/Moscow", "granularity": "day"},
+    "competitor_set_id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d40", "weight": "mentions", "sentiment": null, "total": 4.0,
+    "brands": [{"brand_id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d20", "name": "Daynet", "value": 3.0, "share": 75.0},
+               {"brand_id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d21", "name": "Rival", "value": 1.0, "share": 25.0}],
+    "series": [{"start": "2026-11-01T00:00:00+03:00", "brands": [
+        {"brand_id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d20", "value": 3.0, "share": 75.0},
+        {"brand_id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d21", "value": 1.0, "share": 25.0}]}]
+}))]
+pub struct SovReportDto {
+    pub period: PeriodDto,
+    pub competitor_set_id: Uuid,
+    pub weight: WeightDto,
+    pub sentiment: Option<LabelDto>,
+    pub total: f64,
+    /// The set's brand first, then its competitors.
+    pub brands: Vec<SovEntryDto>,
+    pub series: Vec<SovPointDto>,
+}
+
+impl SovReportDto {
+    pub fn new(r: ShareOfVoice, period: PeriodDto, tz: Tz, weight: WeightDto, sentiment: Option<LabelDto>) -> Self {
+        Self {
+            period,
+            competitor_set_id: r.set.id.0,
+            weight,
+            sentiment,
+            total: r.total,
+            brands: r
+                .brands
+                .into_iter()
+                .map(|e| SovEntryDto { brand_id: e.brand_id.0, name: e.name, value: e.value, share: e.share })
+                .collect(),
+            series: r
+                .series
+                .into_iter()
+                .map(|p| SovPointDto {
+                    start: local(p.start, tz),
+                    brands: p
+                        .brands
+                        .into_iter()
+                        .map(|e| SovPointEntryDto { brand_id: e.brand_id.0, value: e.value, share: e.share })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Counts, shares and net sentiment of a set of mentions.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SentimentSummary)]
+pub struct SentimentSummaryDto {
+    pub positive: u64,
+    pub neutral: u64,
+    pub negative: u64,
+    pub total: u64,
+    /// Percent of `total`.
+    pub positive_share: f64,
+    pub neutral_share: f64,
+    pub negative_share: f64,
+    /// `(positive − negative) / total × 100`.
+    pub net_sentiment: f64,
+    /// `(positive − negative) / (positive + negative) × 100`.
+    pub net_sentiment_polar: f64,
+}
+
+impl From<SentimentSummary> for SentimentSummaryDto {
+    fn from(s: SentimentSummary) -> Self {
+        Self {
+            positive: s.positive,
+            neutral: s.neutral,
+            negative: s.negative,
+            total: s.total,
+            positive_share: s.positive_share,
+            neutral_share: s.neutral_share,
+            negative_share: s.negative_share,
+            net_sentiment: s.net_sentiment,
+            net_sentiment_polar: s.net_sentiment_polar,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SentimentPoint)]
+pub struct SentimentPointDto {
+    /// The bucket's local start, RFC 3339 with offset.
+    pub start: String,
+    pub all: SentimentSummaryDto,
+    pub user_generated: SentimentSummaryDto,
+    pub media: SentimentSummaryDto,
+}
+
+/// Sentiment of a brand's mentions: all, user-generated (social, forum,
+/// review, blog, messenger, video) and media (news, print, radio, tv).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SentimentReport)]
+pub struct SentimentReportDto {
+    pub period: PeriodDto,
+    pub brand_id: Uuid,
+    pub all: SentimentSummaryDto,
+    pub user_generated: SentimentSummaryDto,
+    pub media: SentimentSummaryDto,
+    pub series: Vec<SentimentPointDto>,
+}
+
+fn split(b: SentimentBreakdown) -> (SentimentSummaryDto, SentimentSummaryDto, SentimentSummaryDto) {
+    (b.all.into(), b.user_generated.into(), b.media.into())
+}
+
+impl SentimentReportDto {
+    pub fn new(r: SentimentReport, period: PeriodDto, tz: Tz, brand_id: Uuid) -> Self {
+        let (all, user_generated, media) = split(r.totals);
+        Self {
+            period,
+            brand_id,
+            all,
+            user_generated,
+            media,
+            series: r
+                .series
+                .into_iter()
+                .map(|(start, b)| {
+                    let (all, user_generated, media) = split(b);
+                    SentimentPointDto { start: local(start, tz), all, user_generated, media }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Engagement sums (engagement = likes + comments + reposts; views and reach beside it).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = EngagementSums)]
+pub struct EngagementDto {
+    pub likes: u64,
+    pub comments: u64,
+    pub reposts: u64,
+    pub engagement: u64,
+    pub views: u64,
+    pub reach: u64,
+    pub mentions: u64,
+    /// `engagement / mentions` (0 without mentions).
+    pub per_mention: f64,
+}
+
+impl From<EngagementSums> for EngagementDto {
+    fn from(s: EngagementSums) -> Self {
+        Self {
+            likes: s.likes,
+            comments: s.comments,
+            reposts: s.reposts,
+            engagement: s.engagement(),
+            views: s.views,
+            reach: s.reach,
+            mentions: s.mentions,
+            per_mention: s.per_mention(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = EngagementByPlatform)]
+pub struct EngagementRowDto {
+    pub platform: String,
+    #[serde(flatten)]
+    pub sums: EngagementDto,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = EngagementPoint)]
+pub struct EngagementPointDto {
+    /// The bucket's local start, RFC 3339 with offset.
+    pub start: String,
+    #[serde(flatten)]
+    pub sums: EngagementDto,
+}
+
+/// A brand's engagement in total, per platform and per bucket.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = EngagementReport)]
+pub struct EngagementReportDto {
+    pub period: PeriodDto,
+    pub brand_id: Uuid,
+    #[serde(flatten)]
+    pub totals: EngagementDto,
+    pub by_platform: Vec<EngagementRowDto>,
+    pub series: Vec<EngagementPointDto>,
+}
+
+impl EngagementReportDto {
+    pub fn new(r: EngagementReport, period: PeriodDto, tz: Tz, brand_id: Uuid) -> Self {
+        Self {
+            period,
+            brand_id,
+            totals: r.totals.into(),
+            by_platform: r
+                .by_platform
+                .into_iter()
+                .map(|(platform, s)| EngagementRowDto { platform, sums: s.into() })
+                .collect(),
+            series: r
+                .series
+                .into_iter()
+                .map(|(start, s)| EngagementPointDto { start: local(start, tz), sums: s.into() })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Reports: Share of Voice, sentiment and engagement, from the rollups,
+//! cached per tenant with an `ETag` (304 on `If-None-Match`).
+
+use std::future::Future;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use smrm_domain::ids::{BrandId, CompetitorSetId};
+use smrm_domain::metrics::{Granularity, Period};
+use smrm_domain::model::access::Principal;
+use smrm_domain::model::mention::{SourceType, plausible_time};
+use smrm_domain::services::reports::ReportParams;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::{AnyRole, Auth};
+use crate::extract::{PathId, ValidQuery};
+use crate::mention_dto::LabelDto;
+use crate::problem::*;
+use crate::report_dto::*;
+use crate::state::AppState;
+
+/// How long a computed report is kept; any write to its inputs retires it sooner.
+const REPORT_TTL: Duration = Duration::from_secs(300);
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(share_of_voice).service(sentiment).service(engagement);
+}
+
+/// Validates the common parameters into a period (tz defaults to the tenant's).
+async fn params(state: &AppState, who: &Principal, q: ReportQuery) -> Result<(ReportParams, PeriodDto), ApiError> {
+    let ReportQuery { from, to, granularity, tz, platform, source_type } = q;
+    let mut errors = Vec::new();
+    for (field, t) in [("from", from), ("to", to)] {
+        if !plausible_time(t) {
+            errors.push(smrm_domain::FieldError::new(field, "must be between 1970 and 9999"));
+        }
+    }
+    if platform.as_deref().is_some_and(|p| p.chars().any(char::is_control) || p.len() > 64) {
+        errors.push(smrm_domain::FieldError::new("platform", "must be a platform slug such as `vk`"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let tz = match tz {
+        Some(tz) => tz,
+        None => state.reports.default_tz(who).await?,
+    };
+    let granularity = granularity.unwrap_or(GranularityDto::Day);
+    let period = Period::new(from, to, Granularity::from(granularity), &tz)?;
+    let echo = PeriodDto { from, to, tz: period.tz.name().to_owned(), granularity };
+    Ok((ReportParams { period, platform, source_type: source_type.map(SourceType::from) }, echo))
+}
+
+/// Answers a report from the cache, or computes and caches it. Access has
+/// been checked before: the key needs only the tenant and the parameters.
+async fn cached<T: Serialize>(
+    state: &AppState,
+    req: &HttpRequest,
+    who: &Principal,
+    tz: &str,
+    compute: impl Future<Output = Result<T, ApiError>>,
+) -> Result<HttpResponse, ApiError> {
+    let key = format!("{}?{}&tz*={tz}", req.path(), req.query_string());
+    let body = match state.cache.get(who.tenant_id, &key).await {
+        Some(body) => body,
+        None => {
+            let body = serde_json::to_vec(&compute.await?).map_err(|_| ApiError::internal())?;
+            state.cache.put(who.tenant_id, &key, &body, REPORT_TTL).await;
+            body
+        }
+    };
+    let digest = Sha256::digest(&body);
+    let etag = format!("\"{}\"", smrm_infra::crypto::hex(&digest[..16]));
+    let fresh = req
+        .headers()
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut res = HttpResponse::build(if fresh { StatusCode::NOT_MODIFIED } else { StatusCode::OK });
+    res.insert_header((ETAG, etag)).insert_header((CACHE_CONTROL, "private, no-cache"));
+    Ok(if fresh { res.finish() } else { res.content_type("application/json").body(body) })
+}
+
+/// Share of Voice of a competitor set: each brand's mentions (or reach, or
+/// engagement) as a percent of the set's, in total and per bucket. With
+/// `sentiment`, the share of positive (negative) voice. A post that names two
+/// brands of the set counts for each.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), params(("id" = Uuid, Path), SovQuery),
+    responses((status = 200, body = SovReportDto, headers(("ETag" = String))), (status = 304, description = "Not modified (`If-None-Match`)."),
+        AuthProblems, NotFoundProblem, QueryProblems))]
+#[get("/v1/competitor-sets/{id}/share-of-voice")]
+async fn share_of_voice(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: Auth<AnyRole>,
+    id: PathId,
+    q: ValidQuery<SovQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.0;
+    if matches!(q.sentiment, Some(LabelDto::Neutral)) {
+        return Err(ApiError::field(
+            "sentiment",
+            "must be `positive` or `negative` (share of positive or negative voice)",
+        ));
+    }
+    let set = state.reports.check_set(&who, CompetitorSetId(id.0)).await?;
+    let (weight, voice) = (q.weight.unwrap_or(WeightDto::Mentions), q.sentiment);
+    let common = ReportQuery {
+        from: q.from,
+        to: q.to,
+        granularity: q.granularity,
+        tz: q.tz,
+        platform: q.platform,
+        source_type: q.source_type,
+    };
+    let (p, period) = params(&state, &who, common).await?;
+    let tz = p.period.tz;
+    cached(&state, &req, &who, tz.name(), async {
+        let r = state.reports.share_of_voice(&who, set, &p, weight.into(), voice.map(Into::into)).await?;
+        Ok(SovReportDto::new(r, period, tz, weight, voice))
+    })
+    .await
+}
+
+/// Sentiment of a brand's mentions, for all sources, user-generated ones and
+/// media, in total and per bucket.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), params(("id" = Uuid, Path), ReportQuery),
+    responses((status = 200, body = SentimentReportDto, headers(("ETag" = String))), (status = 304, description = "Not modified (`If-None-Match`)."),
+        AuthProblems, NotFoundProblem, QueryProblems))]
+#[get("/v1/brands/{id}/sentiment")]
+async fn sentiment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: Auth<AnyRole>,
+    id: PathId,
+    q: ValidQuery<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let brand = BrandId(id.0);
+    state.reports.check_brand(&who, brand).await?;
+    let (p, period) = params(&state, &who, q.0).await?;
+    let tz = p.period.tz;
+    cached(&state, &req, &who, tz.name(), async {
+        Ok(SentimentReportDto::new(state.reports.sentiment(&who, brand, &p).await?, period, tz, brand.0))
+    })
+    .await
+}
+
+/// A brand's engagement (likes + comments + reposts, with views and reach
+/// beside it), in total, per platform and per bucket.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), params(("id" = Uuid, Path), ReportQuery),
+    responses((status = 200, body = EngagementReportDto, headers(("ETag" = String))), (status = 304, description = "Not modified (`If-None-Match`)."),
+        AuthProblems, NotFoundProblem, QueryProblems))]
+#[get("/v1/brands/{id}/engagement")]
+async fn engagement(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: Auth<AnyRole>,
+    id: PathId,
+    q: ValidQuery<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let brand = BrandId(id.0);
+    state.reports.check_brand(&who, brand).await?;
+    let (p, period) = params(&state, &who, q.0).await?;
+    let tz = p.period.tz;
+    cached(&state, &req, &who, tz.name(), async {
+        Ok(EngagementReportDto::new(state.reports.engagement(&who, brand, &p).await?, period, tz, brand.0))
+    })
+    .await
+}
