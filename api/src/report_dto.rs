@@ -337,3 +337,66 @@ impl EngagementReportDto {
         }
     }
 }
+
+/// Response to negative mentions in the period.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ResponseStats, example = json!({"period": {"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z", "tz": "UTC", "granularity": "day"}, "brand_id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d20", "negative_total": 12, "negative_answered": 0, "response_rate": 0.0, "median_response_seconds": null}))]
+pub struct ResponseStatsDto {
+    pub period: PeriodDto,
+    pub brand_id: Uuid,
+    pub negative_total: u64,
+    pub negative_answered: u64,
+    /// `negative_answered / negative_total × 100` (0 without negatives).
+    pub response_rate: f64,
+    /// Median seconds from `published_at` to the first official answer; `null` when none.
+    pub median_response_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = AuthorSort)]
+pub enum AuthorSortDto {
+    Mentions,
+    Reach,
+    Engagement,
+    Negative,
+}
+
+/// The parameters of the top-authors report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuthorsQuery {
+    /// Start of the period (RFC 3339); authors are counted over the UTC days it overlaps.
+    pub from: DateTime<Utc>,
+    /// End of the period (RFC 3339), excluded.
+    pub to: DateTime<Utc>,
+    pub platform: Option<String>,
+    pub source_type: Option<SourceTypeDto>,
+    /// `mentions` (default), `reach` (influencers), `engagement`, `negative` (repeat complainers).
+    pub sort: Option<AuthorSortDto>,
+    /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Author)]
+pub struct AuthorDto {
+    pub handle: String,
+    pub platform: String,
+    pub name: Option<String>,
+    /// The most followers seen for the author in the period.
+    pub followers: u64,
+    pub mentions: u64,
+    pub engagement: u64,
+    pub negative: u64,
+    pub reach: u64,
+}
+
+/// The top authors of a brand's mentions.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AuthorList, example = json!({"data": [{"handle": "@ivan_petrov", "platform": "vk", "name": "Иван Петров", "followers": 1200, "mentions": 7, "engagement": 140, "negative": 5, "reach": 8400}]}))]
+pub struct AuthorListDto {
+    pub data: Vec<AuthorDto>,
+}

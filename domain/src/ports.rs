@@ -334,6 +334,8 @@ pub trait MentionRepository: Send + Sync {
         platform: Option<&str>,
         source_type: Option<crate::model::mention::SourceType>,
     ) -> DomainResult<Vec<RollupRow>>;
+    /// The top authors of a brand's mentions on the UTC days overlapping `[from, to)`.
+    async fn top_authors(&self, tenant: TenantId, brand: BrandId, q: &AuthorQuery) -> DomainResult<Vec<AuthorRow>>;
     /// The newest stored posts with text published at or after `since`, at most `limit`.
     async fn recent_posts(&self, tenant: TenantId, since: DateTime<Utc>, limit: u32) -> DomainResult<Vec<Post>>;
     /// Up to `limit` stored posts with text, by id, after `after`.
@@ -368,4 +370,36 @@ pub struct RollupRow {
     pub source_type: crate::model::mention::SourceType,
     pub sentiment: crate::model::mention::SentimentLabel,
     pub sums: crate::metrics::EngagementSums,
+}
+
+/// How to rank authors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorSort {
+    Mentions,
+    Reach,
+    Engagement,
+    Negative,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthorQuery {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub platform: Option<String>,
+    pub source_type: Option<crate::model::mention::SourceType>,
+    pub sort: AuthorSort,
+    pub limit: u32,
+}
+
+/// One author of a brand's mentions, summed over a period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthorRow {
+    pub platform: String,
+    pub handle: String,
+    pub name: Option<String>,
+    pub followers: u64,
+    pub mentions: u64,
+    pub negative: u64,
+    pub engagement: u64,
+    pub reach: u64,
 }

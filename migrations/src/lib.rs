@@ -8,6 +8,7 @@ mod columns;
 mod m20261126_000001_foundation;
 mod m20261127_000002_mentions;
 mod m20261127_000003_rollups;
+mod m20261127_000004_author_rollups;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_foundation::Migration),
             Box::new(m20261127_000002_mentions::Migration),
             Box::new(m20261127_000003_rollups::Migration),
+            Box::new(m20261127_000004_author_rollups::Migration),
         ]
     }
 }

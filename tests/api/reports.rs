@@ -345,3 +345,61 @@ async fn cached_reports_follow_ingest_and_manual_labels_with_etags() {
         (Some(3), Some(1))
     );
 }
+
+#[actix_web::test]
+async fn response_stats_count_negatives_until_answers_exist() {
+    let app = spawn_app().await;
+    let d = dataset(&app).await;
+    let r = app.get(&format!("/v1/brands/{}/responses/stats?{MOSCOW}", d.a)).token(&d.t.token).send().await.expect(200);
+    assert_eq!(r.body["negative_total"], 2);
+    assert_eq!(r.body["negative_answered"], 0);
+    assert_eq!(r.body["response_rate"], 0.0);
+    assert!(r.body["median_response_seconds"].is_null());
+}
+
+#[actix_web::test]
+async fn top_authors_rank_by_mentions_engagement_and_complaints() {
+    let app = spawn_app().await;
+    let d = dataset(&app).await;
+    // Two more posts by @p5: a repeat complainer with 3 negative mentions.
+    let mut extra = Vec::new();
+    for (i, at) in ["2026-11-03T13:00:00Z", "2026-11-03T14:00:00Z"].iter().enumerate() {
+        let mut p = post(&format!("x{i}"), "Daynet", at, "social", "vk", "negative", 1, 0);
+        p["author"] = json!({"handle": "@P5", "name": "Complainer", "followers": 50});
+        extra.push(p);
+    }
+    app.post("/v1/mentions/batch").token(&d.t.token).json(json!({ "items": extra })).send().await.expect(200);
+    let q = "from=2026-11-01T00:00:00Z&to=2026-11-04T00:00:00Z";
+    let r = app
+        .get(&format!("/v1/brands/{}/authors?{q}&sort=negative&limit=2", d.a))
+        .token(&d.t.token)
+        .send()
+        .await
+        .expect(200);
+    let top = &r.body["data"][0];
+    assert_eq!(
+        (top["handle"].as_str(), top["negative"].as_u64(), top["mentions"].as_u64()),
+        (Some("@P5"), Some(3), Some(3))
+    );
+    assert_eq!((top["engagement"].as_u64(), top["followers"].as_u64()), (Some(8), Some(50)));
+    assert_eq!(r.body["data"].as_array().unwrap().len(), 2);
+    let r =
+        app.get(&format!("/v1/brands/{}/authors?{q}&sort=engagement", d.a)).token(&d.t.token).send().await.expect(200);
+    assert_eq!(r.body["data"][0]["handle"], "@p1", "13 engagement");
+    let r = app.get(&format!("/v1/brands/{}/authors?{q}&sort=reach", d.a)).token(&d.t.token).send().await.expect(200);
+    assert_eq!((r.body["data"][0]["handle"].as_str(), r.body["data"][0]["reach"].as_u64()), (Some("@p1"), Some(1000)));
+    // A manual relabel moves the complaint count.
+    let list = app.get(&format!("/v1/mentions?brand_id={}&author=p2", d.a)).token(&d.t.token).send().await.expect(200);
+    let p2 = list.body["data"][0]["id"].as_str().unwrap().to_owned();
+    app.patch(&format!("/v1/mentions/{p2}"))
+        .token(&d.t.token)
+        .json(json!({"sentiment": "positive"}))
+        .send()
+        .await
+        .expect(200);
+    let r =
+        app.get(&format!("/v1/brands/{}/authors?{q}&sort=negative", d.a)).token(&d.t.token).send().await.expect(200);
+    let p2_row = r.body["data"].as_array().unwrap().iter().find(|a| a["handle"] == "@p2").unwrap();
+    assert_eq!(p2_row["negative"], 0);
+    app.get(&format!("/v1/brands/{}/authors?{q}&limit=0", d.a)).token(&d.t.token).send().await.problem(422);
+}

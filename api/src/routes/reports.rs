@@ -13,6 +13,7 @@ use smrm_domain::ids::{BrandId, CompetitorSetId};
 use smrm_domain::metrics::{Granularity, Period};
 use smrm_domain::model::access::Principal;
 use smrm_domain::model::mention::{SourceType, plausible_time};
+use smrm_domain::ports::{AuthorQuery, AuthorSort};
 use smrm_domain::services::reports::ReportParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -27,7 +28,7 @@ use crate::state::AppState;
 const REPORT_TTL: Duration = Duration::from_secs(300);
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(share_of_voice).service(sentiment).service(engagement);
+    cfg.service(share_of_voice).service(sentiment).service(engagement).service(response_stats).service(authors);
 }
 
 /// Validates the common parameters into a period (tz defaults to the tenant's).
@@ -168,6 +169,103 @@ async fn engagement(
     let tz = p.period.tz;
     cached(&state, &req, &who, tz.name(), async {
         Ok(EngagementReportDto::new(state.reports.engagement(&who, brand, &p).await?, period, tz, brand.0))
+    })
+    .await
+}
+
+/// Response rate (negative mentions with an official answer, in %) and the
+/// median time to the first answer. Official answers arrive with the
+/// communication capability; until then the rate is 0 and the median `null`.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), params(("id" = Uuid, Path), ReportQuery),
+    responses((status = 200, body = ResponseStatsDto, headers(("ETag" = String))), (status = 304, description = "Not modified (`If-None-Match`)."),
+        AuthProblems, NotFoundProblem, QueryProblems))]
+#[get("/v1/brands/{id}/responses/stats")]
+async fn response_stats(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: Auth<AnyRole>,
+    id: PathId,
+    q: ValidQuery<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let brand = BrandId(id.0);
+    state.reports.check_brand(&who, brand).await?;
+    let (p, period) = params(&state, &who, q.0).await?;
+    let tz = p.period.tz;
+    cached(&state, &req, &who, tz.name(), async {
+        let s = state.reports.response_stats(&who, brand, &p).await?;
+        Ok(ResponseStatsDto {
+            period,
+            brand_id: brand.0,
+            negative_total: s.negative_total,
+            negative_answered: s.negative_answered,
+            response_rate: s.response_rate,
+            median_response_seconds: s.median_response_seconds,
+        })
+    })
+    .await
+}
+
+/// Top authors of a brand's mentions: the target audience by mentions,
+/// influencers by reach, the most engaging, or repeat complainers by negative
+/// mentions. Counted over the UTC days that overlap `[from, to)`.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), params(("id" = Uuid, Path), AuthorsQuery),
+    responses((status = 200, body = AuthorListDto, headers(("ETag" = String))), (status = 304, description = "Not modified (`If-None-Match`)."),
+        AuthProblems, NotFoundProblem, QueryProblems))]
+#[get("/v1/brands/{id}/authors")]
+async fn authors(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: Auth<AnyRole>,
+    id: PathId,
+    q: ValidQuery<AuthorsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.0;
+    let brand = BrandId(id.0);
+    state.reports.check_brand(&who, brand).await?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::field("limit", "must be between 1 and 200"));
+    }
+    // The same checks as every report (span, order, plausible times); day buckets.
+    let common = ReportQuery {
+        from: q.from,
+        to: q.to,
+        granularity: None,
+        tz: Some("UTC".into()),
+        platform: q.platform,
+        source_type: q.source_type,
+    };
+    let (p, _) = params(&state, &who, common).await?;
+    let query = AuthorQuery {
+        from: p.period.from,
+        to: p.period.to,
+        platform: p.platform,
+        source_type: p.source_type,
+        sort: match q.sort.unwrap_or(AuthorSortDto::Mentions) {
+            AuthorSortDto::Mentions => AuthorSort::Mentions,
+            AuthorSortDto::Reach => AuthorSort::Reach,
+            AuthorSortDto::Engagement => AuthorSort::Engagement,
+            AuthorSortDto::Negative => AuthorSort::Negative,
+        },
+        limit,
+    };
+    cached(&state, &req, &who, "UTC", async {
+        let rows = state.reports.authors(&who, brand, &query).await?;
+        Ok(AuthorListDto {
+            data: rows
+                .into_iter()
+                .map(|a| AuthorDto {
+                    handle: a.handle,
+                    platform: a.platform,
+                    name: a.name,
+                    followers: a.followers,
+                    mentions: a.mentions,
+                    engagement: a.engagement,
+                    negative: a.negative,
+                    reach: a.reach,
+                })
+                .collect(),
+        })
     })
     .await
 }

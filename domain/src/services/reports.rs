@@ -13,7 +13,9 @@ use crate::model::access::Principal;
 use crate::model::competitor_set::CompetitorSet;
 use crate::model::mention::{SentimentLabel, SourceType};
 use crate::page::PageRequest;
-use crate::ports::{BrandRepository, CompetitorSetRepository, MentionRepository, RollupRow, TenantRepository};
+use crate::ports::{
+    AuthorQuery, AuthorRow, BrandRepository, CompetitorSetRepository, MentionRepository, RollupRow, TenantRepository,
+};
 
 /// The common parameters of every report.
 #[derive(Debug, Clone)]
@@ -231,5 +233,72 @@ impl ReportService {
             }
         }
         Ok(EngagementReport { totals, by_platform: platforms.into_iter().collect(), series: per.into_iter().collect() })
+    }
+}
+
+/// Response stats of a brand in a period.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResponseStats {
+    pub negative_total: u64,
+    pub negative_answered: u64,
+    /// Percent of negative mentions with an official answer (0 without negatives).
+    pub response_rate: f64,
+    /// Median seconds from `published_at` to the first answer, over the answered mentions.
+    pub median_response_seconds: Option<f64>,
+}
+
+/// The median of some durations, `None` when there are none.
+pub fn median(mut values: Vec<f64>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    Some(if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 })
+}
+
+impl ReportService {
+    /// The top authors of a brand's mentions (the target audience): by
+    /// mentions, reach, engagement, or negative mentions (repeat complainers).
+    /// Counted over the UTC days that overlap the period.
+    pub async fn authors(&self, who: &Principal, brand: BrandId, q: &AuthorQuery) -> DomainResult<Vec<AuthorRow>> {
+        self.mentions.top_authors(who.tenant_id, brand, q).await
+    }
+
+    /// Response rate and time. Official answers are logged by the
+    /// communication capability, which is not in this version yet: until then
+    /// nothing is answered, and the negative mentions are counted for real.
+    pub async fn response_stats(
+        &self,
+        who: &Principal,
+        brand: BrandId,
+        p: &ReportParams,
+    ) -> DomainResult<ResponseStats> {
+        let rows = self.rows(who, &[brand], p).await?;
+        let negative_total =
+            rows.iter().filter(|r| r.sentiment == SentimentLabel::Negative).map(|r| r.sums.mentions).sum();
+        let answered: Vec<f64> = Vec::new();
+        let negative_answered = 0;
+        Ok(ResponseStats {
+            negative_total,
+            negative_answered,
+            response_rate: crate::metrics::round2(crate::metrics::percent(
+                negative_answered as f64,
+                negative_total as f64,
+            )),
+            median_response_seconds: median(answered),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn medians_of_odd_and_even_counts() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![30.0, 10.0, 20.0]), Some(20.0));
+        assert_eq!(median(vec![40.0, 10.0, 20.0, 30.0]), Some(25.0));
     }
 }

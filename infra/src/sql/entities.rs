@@ -317,3 +317,32 @@ pub mod rollup {
     }
     no_relations!();
 }
+
+pub mod author_rollup {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "author_rollups")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub brand_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: DateTimeUtc,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub platform: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub source_type: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub author_key: String,
+        pub handle: String,
+        pub name: Option<String>,
+        pub followers: i64,
+        pub mentions: i64,
+        pub negative: i64,
+        pub engagement: i64,
+        pub reach: i64,
+    }
+    no_relations!();
+}

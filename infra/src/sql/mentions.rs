@@ -17,7 +17,9 @@ use smrm_domain::model::mention::{
     Author, Mention, MentionFilter, MentionLink, MentionOrder, MentionStatus, NewMention, NewPost, Post, PostInput,
     Sentiment, SentimentLabel, SentimentOrigin, SourceType, author_key,
 };
-use smrm_domain::ports::{BackfillClaim, BrandQuery, IngestOutcome, MentionRepository, PostText, RollupRow};
+use smrm_domain::ports::{
+    AuthorQuery, AuthorRow, BackfillClaim, BrandQuery, IngestOutcome, MentionRepository, PostText, RollupRow,
+};
 use smrm_domain::text::fold;
 use smrm_domain::{DomainError, DomainResult};
 use uuid::Uuid;
@@ -514,6 +516,10 @@ impl MentionRepository for SqlStore {
             brand_id: BrandId(candidate.id),
             version: candidate.query_version,
         }))
+    }
+
+    async fn top_authors(&self, tenant: TenantId, brand: BrandId, q: &AuthorQuery) -> DomainResult<Vec<AuthorRow>> {
+        rollups::top_authors(self, tenant, brand, q).await
     }
 
     async fn recent_posts(&self, tenant: TenantId, since: DateTime<Utc>, limit: u32) -> DomainResult<Vec<Post>> {
