@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::mention_dto::{LabelDto, SourceTypeDto};
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = Granularity)]
 pub enum GranularityDto {
@@ -87,7 +87,7 @@ pub struct SovQuery {
 }
 
 /// The period a report covers, as asked.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PeriodDto {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
@@ -399,4 +399,96 @@ pub struct AuthorDto {
 #[schema(as = AuthorList, example = json!({"data": [{"handle": "@ivan_petrov", "platform": "vk", "name": "Иван Петров", "followers": 1200, "mentions": 7, "engagement": 140, "negative": 5, "reach": 8400}]}))]
 pub struct AuthorListDto {
     pub data: Vec<AuthorDto>,
+}
+
+/// The parameters of the audit.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// The competitor set to measure the brand in (it must contain the brand).
+    pub competitor_set_id: Uuid,
+    /// Start of the period (RFC 3339), included.
+    pub from: DateTime<Utc>,
+    /// End of the period (RFC 3339), excluded.
+    pub to: DateTime<Utc>,
+    /// Bucket size of the series (default `day`).
+    pub granularity: Option<GranularityDto>,
+    /// IANA zone (default: the tenant's).
+    pub tz: Option<String>,
+    pub platform: Option<String>,
+    pub source_type: Option<SourceTypeDto>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AuditShareOfVoice)]
+pub struct AuditSovDto {
+    pub mentions: SovReportDto,
+    pub reach: SovReportDto,
+    pub engagement: SovReportDto,
+}
+
+/// The reputation audit of a brand against its competitor set.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Audit)]
+pub struct AuditDto {
+    pub period: PeriodDto,
+    pub brand_id: Uuid,
+    pub brand_name: String,
+    pub competitor_set_id: Uuid,
+    pub competitor_set_name: String,
+    /// Plain-language findings, most important first.
+    pub findings: Vec<String>,
+    pub share_of_voice: AuditSovDto,
+    pub sentiment: SentimentReportDto,
+    pub engagement: EngagementReportDto,
+    pub top_authors: Vec<AuthorDto>,
+    /// The most-engaged negative mentions of the period.
+    pub top_negative_mentions: Vec<crate::mention_dto::MentionDto>,
+    pub response_stats: ResponseStatsDto,
+}
+
+impl AuditDto {
+    pub fn new(a: smrm_domain::services::reports::Audit, period: impl Fn() -> PeriodDto, tz: Tz) -> Self {
+        let set_id = a.sov_mentions.set.id.0;
+        let set_name = a.sov_mentions.set.name.clone();
+        Self {
+            period: period(),
+            brand_id: a.brand_id.0,
+            brand_name: a.brand_name,
+            competitor_set_id: set_id,
+            competitor_set_name: set_name,
+            findings: a.findings,
+            share_of_voice: AuditSovDto {
+                mentions: SovReportDto::new(a.sov_mentions, period(), tz, WeightDto::Mentions, None),
+                reach: SovReportDto::new(a.sov_reach, period(), tz, WeightDto::Reach, None),
+                engagement: SovReportDto::new(a.sov_engagement, period(), tz, WeightDto::Engagement, None),
+            },
+            sentiment: SentimentReportDto::new(a.sentiment, period(), tz, a.brand_id.0),
+            engagement: EngagementReportDto::new(a.engagement, period(), tz, a.brand_id.0),
+            top_authors: a
+                .authors
+                .into_iter()
+                .map(|x| AuthorDto {
+                    handle: x.handle,
+                    platform: x.platform,
+                    name: x.name,
+                    followers: x.followers,
+                    mentions: x.mentions,
+                    engagement: x.engagement,
+                    negative: x.negative,
+                    reach: x.reach,
+                })
+                .collect(),
+            top_negative_mentions: a.negative.into_iter().map(Into::into).collect(),
+            response_stats: ResponseStatsDto {
+                period: period(),
+                brand_id: a.brand_id.0,
+                negative_total: a.responses.negative_total,
+                negative_answered: a.responses.negative_answered,
+                response_rate: a.responses.response_rate,
+                median_response_seconds: a.responses.median_response_seconds,
+            },
+        }
+    }
 }

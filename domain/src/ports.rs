@@ -334,6 +334,16 @@ pub trait MentionRepository: Send + Sync {
         platform: Option<&str>,
         source_type: Option<crate::model::mention::SourceType>,
     ) -> DomainResult<Vec<RollupRow>>;
+    /// The brand's negative mentions published in `[from, to)` with the most
+    /// engagement (likes + comments + reposts), at most `limit`.
+    async fn most_engaged_negative(
+        &self,
+        tenant: TenantId,
+        brand: BrandId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> DomainResult<Vec<Mention>>;
     /// The top authors of a brand's mentions on the UTC days overlapping `[from, to)`.
     async fn top_authors(&self, tenant: TenantId, brand: BrandId, q: &AuthorQuery) -> DomainResult<Vec<AuthorRow>>;
     /// The newest stored posts with text published at or after `since`, at most `limit`.

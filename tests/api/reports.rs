@@ -403,3 +403,67 @@ async fn top_authors_rank_by_mentions_engagement_and_complaints() {
     assert_eq!(p2_row["negative"], 0);
     app.get(&format!("/v1/brands/{}/authors?{q}&limit=0", d.a)).token(&d.t.token).send().await.problem(422);
 }
+
+#[actix_web::test]
+async fn the_audit_gathers_everything_with_findings_as_json_and_html() {
+    let app = spawn_app().await;
+    let d = dataset(&app).await;
+    // A hostile brand name must come out escaped in the page.
+    app.patch(&format!("/v1/brands/{}", d.b))
+        .token(&d.t.token)
+        .json(json!({"name": "<script>alert(1)</script>"}))
+        .send()
+        .await
+        .expect(200);
+    let path = format!("/v1/brands/{}/audit?competitor_set_id={}&{MOSCOW}", d.a, d.set);
+    let r = app.get(&path).token(&d.t.token).send().await.expect(200);
+    let b = &r.body;
+    assert_eq!(b["brand_name"], "Daynet");
+    assert_eq!(b["competitor_set_name"], "Telecom");
+    assert_eq!(brand(&b["share_of_voice"]["mentions"]["brands"], &d.a)["share"], 66.67);
+    assert_eq!(brand(&b["share_of_voice"]["engagement"]["brands"], &d.a)["share"], 82.14);
+    assert_eq!(brand(&b["share_of_voice"]["reach"]["brands"], &d.a)["share"], 89.47);
+    assert_eq!(b["sentiment"]["media"]["negative"], 1);
+    assert_eq!(b["engagement"]["engagement"], 23);
+    assert_eq!(b["response_stats"]["negative_total"], 2);
+    // Most-engaged negative first: p5 (6 likes) before p2 (0).
+    let negative: Vec<&str> =
+        b["top_negative_mentions"].as_array().unwrap().iter().map(|m| m["external_id"].as_str().unwrap()).collect();
+    assert_eq!(negative, ["p5", "p2"]);
+    assert_eq!(b["top_authors"].as_array().unwrap().len(), 4);
+    let findings: Vec<&str> = b["findings"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert!(
+        findings.iter().any(|f| f.starts_with("Share of Voice is 66.7 %, above the set average of 33.3 %")),
+        "{findings:?}"
+    );
+    assert!(findings.iter().any(|f| f.starts_with("Net sentiment is -25.0")), "{findings:?}");
+    assert!(findings.iter().any(|f| f.contains("None of the 2 negative mentions")), "{findings:?}");
+
+    let page = app.get(&path).token(&d.t.token).header("accept", "text/html").send().await.expect(200);
+    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(page.header("etag").is_some());
+    let html = &page.text;
+    assert!(html.starts_with("<!doctype html>"));
+    assert!(html.matches("<svg").count() >= 3, "SoV bars, sentiment and engagement charts");
+    assert!(html.contains("Reputation audit: Daynet"));
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script"),
+        "names are escaped, no scripts"
+    );
+    assert!(!html.contains("http://") && !html.contains("https://"), "nothing is loaded from elsewhere");
+    // JSON and HTML are cached apart.
+    let again = app.get(&path).token(&d.t.token).send().await.expect(200);
+    assert_eq!(again.body, r.body);
+    // The set must contain the brand.
+    let r = app
+        .get(&format!(
+            "/v1/brands/{}/audit?competitor_set_id={}&{MOSCOW}",
+            d.c,
+            app.competitor_set(&d.t.token, "B only", &d.b, &[]).await
+        ))
+        .token(&d.t.token)
+        .send()
+        .await
+        .problem(422);
+    assert_eq!(r.fields(), ["competitor_set_id"]);
+}

@@ -28,7 +28,12 @@ use crate::state::AppState;
 const REPORT_TTL: Duration = Duration::from_secs(300);
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(share_of_voice).service(sentiment).service(engagement).service(response_stats).service(authors);
+    cfg.service(share_of_voice)
+        .service(sentiment)
+        .service(engagement)
+        .service(response_stats)
+        .service(authors)
+        .service(audit);
 }
 
 /// Validates the common parameters into a period (tz defaults to the tenant's).
@@ -56,8 +61,7 @@ async fn params(state: &AppState, who: &Principal, q: ReportQuery) -> Result<(Re
     Ok((ReportParams { period, platform, source_type: source_type.map(SourceType::from) }, echo))
 }
 
-/// Answers a report from the cache, or computes and caches it. Access has
-/// been checked before: the key needs only the tenant and the parameters.
+/// Answers a JSON report from the cache, or computes and caches it.
 async fn cached<T: Serialize>(
     state: &AppState,
     req: &HttpRequest,
@@ -65,11 +69,28 @@ async fn cached<T: Serialize>(
     tz: &str,
     compute: impl Future<Output = Result<T, ApiError>>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = format!("{}?{}&tz*={tz}", req.path(), req.query_string());
+    cached_body(state, req, who, tz, "application/json", async {
+        serde_json::to_vec(&compute.await?).map_err(|_| ApiError::internal())
+    })
+    .await
+}
+
+/// Answers a report body from the cache, or computes and caches it. Access
+/// has been checked before: the key needs only the tenant and the parameters
+/// (and `variant`: the resolved zone, the format).
+async fn cached_body(
+    state: &AppState,
+    req: &HttpRequest,
+    who: &Principal,
+    variant: &str,
+    content_type: &str,
+    compute: impl Future<Output = Result<Vec<u8>, ApiError>>,
+) -> Result<HttpResponse, ApiError> {
+    let key = format!("{}?{}&*={variant}", req.path(), req.query_string());
     let body = match state.cache.get(who.tenant_id, &key).await {
         Some(body) => body,
         None => {
-            let body = serde_json::to_vec(&compute.await?).map_err(|_| ApiError::internal())?;
+            let body = compute.await?;
             state.cache.put(who.tenant_id, &key, &body, REPORT_TTL).await;
             body
         }
@@ -83,7 +104,7 @@ async fn cached<T: Serialize>(
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     let mut res = HttpResponse::build(if fresh { StatusCode::NOT_MODIFIED } else { StatusCode::OK });
     res.insert_header((ETAG, etag)).insert_header((CACHE_CONTROL, "private, no-cache"));
-    Ok(if fresh { res.finish() } else { res.content_type("application/json").body(body) })
+    Ok(if fresh { res.finish() } else { res.content_type(content_type).body(body) })
 }
 
 /// Share of Voice of a competitor set: each brand's mentions (or reach, or
@@ -268,4 +289,64 @@ async fn authors(
         })
     })
     .await
+}
+
+/// The reputation audit of a brand against a competitor set: Share of Voice
+/// by mentions, reach and engagement, sentiment of reviews and of media,
+/// engagement, top authors, the most-engaged negative mentions, response
+/// stats, and findings in plain words. JSON by default; with
+/// `Accept: text/html`, a self-contained page with charts (inline SVG, no
+/// external scripts or fonts) to send to a client as is.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), params(("id" = Uuid, Path), AuditQuery),
+    responses(
+        (status = 200, description = "The audit.", content(
+            (AuditDto = "application/json"),
+            (String = "text/html")
+        ), headers(("ETag" = String))),
+        (status = 304, description = "Not modified (`If-None-Match`)."),
+        AuthProblems, NotFoundProblem, QueryProblems))]
+#[get("/v1/brands/{id}/audit")]
+async fn audit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: Auth<AnyRole>,
+    id: PathId,
+    q: ValidQuery<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.0;
+    let brand = BrandId(id.0);
+    state.reports.check_brand(&who, brand).await?;
+    let set = state.reports.check_set(&who, CompetitorSetId(q.competitor_set_id)).await.map_err(|e| match e {
+        smrm_domain::DomainError::NotFound(_) => ApiError::field("competitor_set_id", "no such competitor set"),
+        other => other.into(),
+    })?;
+    let common = ReportQuery {
+        from: q.from,
+        to: q.to,
+        granularity: q.granularity,
+        tz: q.tz,
+        platform: q.platform,
+        source_type: q.source_type,
+    };
+    let (p, period) = params(&state, &who, common).await?;
+    let tz = p.period.tz;
+    let html = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let format = if html { "html" } else { "json" };
+    let key_tz = format!("{}|{format}", tz.name());
+    let compute = async {
+        let a = state.reports.audit(&who, brand, set, &p).await?;
+        Ok(AuditDto::new(a, || period.clone(), tz))
+    };
+    if html {
+        cached_body(&state, &req, &who, &key_tz, "text/html; charset=utf-8", async {
+            Ok(crate::audit_html::render(&compute.await?).into_bytes())
+        })
+        .await
+    } else {
+        cached(&state, &req, &who, &key_tz, compute).await
+    }
 }

@@ -236,6 +236,101 @@ impl ReportService {
     }
 }
 
+/// The reputation audit of a brand against its competitor set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Audit {
+    pub brand_id: BrandId,
+    pub brand_name: String,
+    /// Share of Voice by mentions, reach and engagement.
+    pub sov_mentions: ShareOfVoice,
+    pub sov_reach: ShareOfVoice,
+    pub sov_engagement: ShareOfVoice,
+    pub sentiment: SentimentReport,
+    pub engagement: EngagementReport,
+    pub authors: Vec<AuthorRow>,
+    pub negative: Vec<crate::model::mention::Mention>,
+    pub responses: ResponseStats,
+    pub findings: Vec<String>,
+}
+
+/// The numbers the findings are read from.
+pub struct FindingsInput<'a> {
+    pub brand: BrandId,
+    pub name: &'a str,
+    pub sov: &'a ShareOfVoice,
+    pub sentiment: &'a SentimentReport,
+    /// Sentiment of the period's last 7 days, and of the 7 days before.
+    pub last_week: SentimentSummary,
+    pub week_before: SentimentSummary,
+    pub engagement: &'a EngagementReport,
+    pub responses: &'a ResponseStats,
+}
+
+/// What the audit says in plain words, from its numbers.
+pub fn findings(i: FindingsInput<'_>) -> Vec<String> {
+    let FindingsInput { brand, name, sov, sentiment, last_week, week_before, engagement, responses } = i;
+    let mut out = Vec::new();
+    let total = sentiment.totals.all.total;
+    if total == 0 {
+        out.push(format!("No mentions of {name} in this period."));
+        return out;
+    }
+    let members = sov.brands.len().max(1) as f64;
+    let average = 100.0 / members;
+    if let Some(me) = sov.brands.iter().find(|e| e.brand_id == brand) {
+        let leader = sov.brands.iter().max_by(|a, b| a.share.total_cmp(&b.share)).expect("the brand is in the set");
+        let relation = if me.share + 0.005 < average {
+            "below"
+        } else if me.share > average + 0.005 {
+            "above"
+        } else {
+            "at"
+        };
+        out.push(format!(
+            "Share of Voice is {:.1} %, {relation} the set average of {:.1} %{}.",
+            me.share,
+            average,
+            if leader.brand_id == brand {
+                String::from("; the brand leads the set")
+            } else {
+                format!("; {} leads with {:.1} %", leader.name, leader.share)
+            }
+        ));
+    }
+    let all = sentiment.totals.all;
+    out.push(format!(
+        "Net sentiment is {:+.1} ({} positive, {} neutral, {} negative of {} mentions).",
+        all.net_sentiment, all.positive, all.neutral, all.negative, all.total
+    ));
+    if last_week.total > 0 && week_before.total > 0 {
+        let (now, then) = (last_week.negative_share, week_before.negative_share);
+        if (now - then).abs() >= 5.0 {
+            let verb = if now > then { "rose" } else { "fell" };
+            out.push(format!("Negative share {verb} from {then:.0} % to {now:.0} % in the last 7 days."));
+        }
+    }
+    let (ugc, media) = (sentiment.totals.user_generated, sentiment.totals.media);
+    if ugc.total > 0 && media.total > 0 && (ugc.net_sentiment - media.net_sentiment).abs() >= 20.0 {
+        let (better, worse) =
+            if ugc.net_sentiment > media.net_sentiment { ("reviews", "the media") } else { ("the media", "reviews") };
+        out.push(format!(
+            "Sentiment differs by source: {better} are kinder than {worse} (net {:+.0} vs {:+.0}).",
+            ugc.net_sentiment.max(media.net_sentiment),
+            ugc.net_sentiment.min(media.net_sentiment)
+        ));
+    }
+    if let Some((platform, sums)) = engagement.by_platform.iter().max_by_key(|(_, s)| s.mentions) {
+        out.push(format!(
+            "Most mentions come from {platform} ({:.0} %).",
+            crate::metrics::percent(sums.mentions as f64, engagement.totals.mentions as f64)
+        ));
+    }
+    if responses.negative_total > 0 && responses.negative_answered == 0 {
+        out.push(format!("None of the {} negative mentions has an official answer yet.", responses.negative_total));
+    }
+    out
+}
+
 /// Response stats of a brand in a period.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ResponseStats {
@@ -258,6 +353,79 @@ pub fn median(mut values: Vec<f64>) -> Option<f64> {
 }
 
 impl ReportService {
+    /// The reputation audit: everything above for one period, the most
+    /// engaged negative mentions, and findings in plain words.
+    pub async fn audit(
+        &self,
+        who: &Principal,
+        brand: BrandId,
+        set: CompetitorSet,
+        p: &ReportParams,
+    ) -> DomainResult<Audit> {
+        if !set.members().any(|b| b == brand) {
+            return Err(DomainError::invalid("competitor_set_id", "the set does not contain this brand"));
+        }
+        let name = self.brands.get_brand(who.tenant_id, brand).await?.name;
+        let sov_mentions = self.share_of_voice(who, set.clone(), p, SovWeight::Mentions, None).await?;
+        let sov_reach = self.share_of_voice(who, set.clone(), p, SovWeight::Reach, None).await?;
+        let sov_engagement = self.share_of_voice(who, set, p, SovWeight::Engagement, None).await?;
+        let sentiment = self.sentiment(who, brand, p).await?;
+        let engagement = self.engagement(who, brand, p).await?;
+        let responses = self.response_stats(who, brand, p).await?;
+        let week = chrono::Duration::days(7);
+        let window = |from, to| ReportParams {
+            period: Period { from, to, ..p.period },
+            platform: p.platform.clone(),
+            source_type: p.source_type,
+        };
+        let last = window((p.period.to - week).max(p.period.from), p.period.to);
+        let before = window((p.period.to - week - week).max(p.period.from), (p.period.to - week).max(p.period.from));
+        let last_week = self.sentiment(who, brand, &last).await?.totals.all;
+        let week_before = if before.period.from < before.period.to {
+            self.sentiment(who, brand, &before).await?.totals.all
+        } else {
+            sentiment_summary(SentimentCounts::default())
+        };
+        let authors = self
+            .authors(
+                who,
+                brand,
+                &AuthorQuery {
+                    from: p.period.from,
+                    to: p.period.to,
+                    platform: p.platform.clone(),
+                    source_type: p.source_type,
+                    sort: crate::ports::AuthorSort::Mentions,
+                    limit: 10,
+                },
+            )
+            .await?;
+        let negative = self.mentions.most_engaged_negative(who.tenant_id, brand, p.period.from, p.period.to, 5).await?;
+        let findings = findings(FindingsInput {
+            brand,
+            name: &name,
+            sov: &sov_mentions,
+            sentiment: &sentiment,
+            last_week,
+            week_before,
+            engagement: &engagement,
+            responses: &responses,
+        });
+        Ok(Audit {
+            brand_id: brand,
+            brand_name: name,
+            sov_mentions,
+            sov_reach,
+            sov_engagement,
+            sentiment,
+            engagement,
+            authors,
+            negative,
+            responses,
+            findings,
+        })
+    }
+
     /// The top authors of a brand's mentions (the target audience): by
     /// mentions, reach, engagement, or negative mentions (repeat complainers).
     /// Counted over the UTC days that overlap the period.

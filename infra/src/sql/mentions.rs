@@ -518,6 +518,50 @@ impl MentionRepository for SqlStore {
         }))
     }
 
+    async fn most_engaged_negative(
+        &self,
+        tenant: TenantId,
+        brand: BrandId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> DomainResult<Vec<Mention>> {
+        let engagement = "COALESCE(\"posts\".\"likes\", 0) + COALESCE(\"posts\".\"comments\", 0) + COALESCE(\"posts\".\"reposts\", 0)";
+        let query = Query::select()
+            .column((mention::Entity, mention::Column::Id))
+            .from(mention::Entity)
+            .inner_join(
+                post::Entity,
+                Condition::all()
+                    .add(
+                        Expr::col((post::Entity, post::Column::TenantId))
+                            .equals((mention::Entity, mention::Column::TenantId)),
+                    )
+                    .add(
+                        Expr::col((post::Entity, post::Column::Id)).equals((mention::Entity, mention::Column::PostId)),
+                    ),
+            )
+            .and_where(Expr::col((mention::Entity, mention::Column::TenantId)).eq(tenant.0))
+            .and_where(Expr::col((mention::Entity, mention::Column::BrandId)).eq(brand.0))
+            .and_where(
+                Expr::col((mention::Entity, mention::Column::SentimentLabel)).eq(SentimentLabel::Negative.as_str()),
+            )
+            .and_where(Expr::col((mention::Entity, mention::Column::PublishedAt)).gte(from))
+            .and_where(Expr::col((mention::Entity, mention::Column::PublishedAt)).lt(to))
+            .order_by_expr(Expr::cust(engagement), sea_orm::sea_query::Order::Desc)
+            .order_by((mention::Entity, mention::Column::Seq), sea_orm::sea_query::Order::Desc)
+            .limit(limit as u64)
+            .to_owned();
+        let backend = self.db.get_database_backend();
+        let rows = self.db.query_all_raw(backend.build(&query)).await.map_err(db_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: Uuid = row.try_get("", "id").map_err(db_err)?;
+            out.push(self.get_mention(tenant, MentionId(id)).await?);
+        }
+        Ok(out)
+    }
+
     async fn top_authors(&self, tenant: TenantId, brand: BrandId, q: &AuthorQuery) -> DomainResult<Vec<AuthorRow>> {
         rollups::top_authors(self, tenant, brand, q).await
     }
