@@ -40,3 +40,95 @@ async fn an_unreachable_redis_is_a_miss_not_an_error() {
     assert_eq!(cache.get(t, "k").await, None);
     cache.invalidate(t).await;
 }
+
+/// A Redis of this test's own, on a free port, so it can be stopped mid-run.
+struct OwnRedis {
+    child: Option<std::process::Child>,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> Self {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (the PostgreSQL + Redis suite needs it too)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child: Some(child) }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[actix_web::test]
+async fn reports_keep_answering_while_redis_is_down_and_use_it_again_after() {
+    use serde_json::json;
+    let port = free_port();
+    let mut redis = OwnRedis::start(port);
+    let app = smrm_tests::spawn_app_with(|c| c.redis_url = Some(format!("redis://127.0.0.1:{port}"))).await;
+    let t = app.signup("Acme").await;
+    let brand = app.brand(&t.token, "Daynet").await;
+    let post = |id: &str| {
+        json!({"external_id": id, "platform": "vk", "source_type": "social", "text": "Daynet",
+               "published_at": "2026-11-02T10:00:00Z", "author": {"handle": "@a"}, "sentiment": "positive"})
+    };
+    app.post("/v1/mentions/batch").token(&t.token).json(json!({"items": [post("1")]})).send().await.expect(200);
+    let path = format!("/v1/brands/{brand}/sentiment?from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z");
+    let r = app.get(&path).token(&t.token).send().await.expect(200);
+    assert_eq!(r.body["all"]["positive"], 1);
+
+    redis.stop();
+    // Down: reports come from the database, writes still succeed.
+    app.post("/v1/mentions/batch").token(&t.token).json(json!({"items": [post("2")]})).send().await.expect(200);
+    let r = app.get(&path).token(&t.token).send().await.expect(200);
+    assert_eq!(r.body["all"]["positive"], 2, "computed from the database, not a stale cache");
+    app.get("/readyz").send().await.expect(200);
+
+    // Back: used again (the reconnect is retried at most once a second).
+    let _redis = OwnRedis::start(port);
+    std::thread::sleep(Duration::from_millis(1100));
+    let r = app.get(&path).token(&t.token).send().await.expect(200);
+    assert_eq!(r.body["all"]["positive"], 2);
+    let probe = RedisCache::new(&format!("redis://127.0.0.1:{port}"), "probe").unwrap();
+    probe.put(TenantId::new(), "k", b"v", Duration::from_secs(5)).await;
+    let mut found = false;
+    for _ in 0..20 {
+        app.get(&path).token(&t.token).send().await.expect(200);
+        if redis_keys(port).await > 1 {
+            found = true;
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(found, "the server writes its reports to Redis again");
+}
+
+/// How many keys the Redis on `port` holds (a raw RESP `DBSIZE`).
+async fn redis_keys(port: u16) -> i64 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"*1\r\n$6\r\nDBSIZE\r\n").unwrap();
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).unwrap();
+    String::from_utf8_lossy(&buf[..n]).trim().trim_start_matches(':').parse().unwrap_or(0)
+}
