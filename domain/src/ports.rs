@@ -323,17 +323,9 @@ pub trait MentionRepository: Send + Sync {
         now: DateTime<Utc>,
         stale_before: DateTime<Utc>,
     ) -> DomainResult<Option<BackfillClaim>>;
-    /// Aggregates of `brands`' mentions published in `[from, to)`, per hour
-    /// (or finer at the period's edges), platform, source type and sentiment.
-    async fn rollups(
-        &self,
-        tenant: TenantId,
-        brands: &[BrandId],
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        platform: Option<&str>,
-        source_type: Option<crate::model::mention::SourceType>,
-    ) -> DomainResult<Vec<RollupRow>>;
+    /// Aggregates of mentions per brand and hour (finer at the period's
+    /// edges), and per the dimensions `q.group` asks for.
+    async fn rollups(&self, tenant: TenantId, q: &RollupQuery<'_>) -> DomainResult<Vec<RollupRow>>;
     /// The brand's negative mentions published in `[from, to)` with the most
     /// engagement (likes + comments + reposts), at most `limit`.
     async fn most_engaged_negative(
@@ -370,15 +362,39 @@ pub trait MentionRepository: Send + Sync {
     ) -> DomainResult<()>;
 }
 
-/// Pre-aggregated mentions of one brand in one slot of time.
+/// Which dimensions, beside brand and hour, rollup rows keep apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollupGroup {
+    /// Brand and hour only (Share of Voice).
+    Brand,
+    /// Also sentiment and source type (the sentiment report).
+    SentimentAndSource,
+    /// Also platform (the engagement report).
+    Platform,
+}
+
+/// What to read from the rollups: mentions of `brands` published in `[from, to)`.
+#[derive(Debug, Clone)]
+pub struct RollupQuery<'a> {
+    pub brands: &'a [BrandId],
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub platform: Option<&'a str>,
+    pub source_type: Option<crate::model::mention::SourceType>,
+    pub sentiment: Option<crate::model::mention::SentimentLabel>,
+    pub group: RollupGroup,
+}
+
+/// Pre-aggregated mentions of one brand in one slot of time; the dimensions
+/// not grouped by are `None`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RollupRow {
     pub brand_id: BrandId,
     /// The slot's start (an hour, or a mention's time at the period's edges).
     pub at: DateTime<Utc>,
-    pub platform: String,
-    pub source_type: crate::model::mention::SourceType,
-    pub sentiment: crate::model::mention::SentimentLabel,
+    pub platform: Option<String>,
+    pub source_type: Option<crate::model::mention::SourceType>,
+    pub sentiment: Option<crate::model::mention::SentimentLabel>,
     pub sums: crate::metrics::EngagementSums,
 }
 

@@ -9,6 +9,7 @@ mod m20261126_000001_foundation;
 mod m20261127_000002_mentions;
 mod m20261127_000003_rollups;
 mod m20261127_000004_author_rollups;
+mod m20261127_000005_brand_hour_rollups;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_mentions::Migration),
             Box::new(m20261127_000003_rollups::Migration),
             Box::new(m20261127_000004_author_rollups::Migration),
+            Box::new(m20261127_000005_brand_hour_rollups::Migration),
         ]
     }
 }

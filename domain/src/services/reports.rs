@@ -14,7 +14,8 @@ use crate::model::competitor_set::CompetitorSet;
 use crate::model::mention::{SentimentLabel, SourceType};
 use crate::page::PageRequest;
 use crate::ports::{
-    AuthorQuery, AuthorRow, BrandRepository, CompetitorSetRepository, MentionRepository, RollupRow, TenantRepository,
+    AuthorQuery, AuthorRow, BrandRepository, CompetitorSetRepository, MentionRepository, RollupGroup, RollupQuery,
+    RollupRow, TenantRepository,
 };
 
 /// The common parameters of every report.
@@ -86,12 +87,13 @@ impl Split {
     fn add(&mut self, row: &RollupRow) {
         let n = row.sums.mentions;
         let c = match row.sentiment {
-            SentimentLabel::Positive => SentimentCounts { positive: n, ..Default::default() },
-            SentimentLabel::Neutral => SentimentCounts { neutral: n, ..Default::default() },
-            SentimentLabel::Negative => SentimentCounts { negative: n, ..Default::default() },
+            Some(SentimentLabel::Positive) => SentimentCounts { positive: n, ..Default::default() },
+            Some(SentimentLabel::Neutral) => SentimentCounts { neutral: n, ..Default::default() },
+            Some(SentimentLabel::Negative) => SentimentCounts { negative: n, ..Default::default() },
+            None => return,
         };
         self.all.add(c);
-        if row.source_type.is_media() {
+        if row.source_type.is_some_and(SourceType::is_media) {
             self.media.add(c);
         } else {
             self.user_generated.add(c);
@@ -130,10 +132,24 @@ impl ReportService {
         Ok(set)
     }
 
-    async fn rows(&self, who: &Principal, brands: &[BrandId], p: &ReportParams) -> DomainResult<Vec<RollupRow>> {
-        self.mentions
-            .rollups(who.tenant_id, brands, p.period.from, p.period.to, p.platform.as_deref(), p.source_type)
-            .await
+    async fn rows(
+        &self,
+        who: &Principal,
+        brands: &[BrandId],
+        p: &ReportParams,
+        sentiment: Option<SentimentLabel>,
+        group: RollupGroup,
+    ) -> DomainResult<Vec<RollupRow>> {
+        let q = RollupQuery {
+            brands,
+            from: p.period.from,
+            to: p.period.to,
+            platform: p.platform.as_deref(),
+            source_type: p.source_type,
+            sentiment,
+            group,
+        };
+        self.mentions.rollups(who.tenant_id, &q).await
     }
 
     /// Share of Voice of every brand of the set (`sentiment`: of positive or
@@ -155,12 +171,7 @@ impl ReportService {
             .into_iter()
             .map(|b| (b.id, b.name))
             .collect();
-        let rows: Vec<RollupRow> = self
-            .rows(who, &members, p)
-            .await?
-            .into_iter()
-            .filter(|r| sentiment.is_none_or(|s| r.sentiment == s))
-            .collect();
+        let rows = self.rows(who, &members, p, sentiment, RollupGroup::Brand).await?;
         let index: HashMap<BrandId, usize> = members.iter().enumerate().map(|(i, b)| (*b, i)).collect();
         let buckets = p.period.buckets();
         let slot: HashMap<DateTime<Utc>, usize> = buckets.iter().enumerate().map(|(i, b)| (*b, i)).collect();
@@ -198,7 +209,7 @@ impl ReportService {
     }
 
     pub async fn sentiment(&self, who: &Principal, brand: BrandId, p: &ReportParams) -> DomainResult<SentimentReport> {
-        let rows = self.rows(who, &[brand], p).await?;
+        let rows = self.rows(who, &[brand], p, None, RollupGroup::SentimentAndSource).await?;
         let mut total = Split::default();
         let mut per: BTreeMap<DateTime<Utc>, Split> =
             p.period.buckets().into_iter().map(|b| (b, Split::default())).collect();
@@ -220,14 +231,14 @@ impl ReportService {
         brand: BrandId,
         p: &ReportParams,
     ) -> DomainResult<EngagementReport> {
-        let rows = self.rows(who, &[brand], p).await?;
+        let rows = self.rows(who, &[brand], p, None, RollupGroup::Platform).await?;
         let mut totals = EngagementSums::default();
         let mut platforms: BTreeMap<String, EngagementSums> = BTreeMap::new();
         let mut per: BTreeMap<DateTime<Utc>, EngagementSums> =
             p.period.buckets().into_iter().map(|b| (b, EngagementSums::default())).collect();
         for r in &rows {
             totals.add(r.sums);
-            platforms.entry(r.platform.clone()).or_default().add(r.sums);
+            platforms.entry(r.platform.clone().unwrap_or_default()).or_default().add(r.sums);
             if let Some(s) = per.get_mut(&p.period.bucket_start(r.at)) {
                 s.add(r.sums);
             }
@@ -442,9 +453,8 @@ impl ReportService {
         brand: BrandId,
         p: &ReportParams,
     ) -> DomainResult<ResponseStats> {
-        let rows = self.rows(who, &[brand], p).await?;
-        let negative_total =
-            rows.iter().filter(|r| r.sentiment == SentimentLabel::Negative).map(|r| r.sums.mentions).sum();
+        let rows = self.rows(who, &[brand], p, Some(SentimentLabel::Negative), RollupGroup::Brand).await?;
+        let negative_total = rows.iter().map(|r| r.sums.mentions).sum();
         let answered: Vec<f64> = Vec::new();
         let negative_answered = 0;
         Ok(ResponseStats {

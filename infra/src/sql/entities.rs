@@ -346,3 +346,25 @@ pub mod author_rollup {
     }
     no_relations!();
 }
+
+pub mod brand_hour {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "brand_hour_rollups")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub brand_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub hour: DateTimeUtc,
+        pub mentions: i64,
+        pub likes: i64,
+        pub comments: i64,
+        pub reposts: i64,
+        pub views: i64,
+        pub reach: i64,
+    }
+    no_relations!();
+}

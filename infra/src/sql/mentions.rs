@@ -18,7 +18,8 @@ use smrm_domain::model::mention::{
     Sentiment, SentimentLabel, SentimentOrigin, SourceType, author_key,
 };
 use smrm_domain::ports::{
-    AuthorQuery, AuthorRow, BackfillClaim, BrandQuery, IngestOutcome, MentionRepository, PostText, RollupRow,
+    AuthorQuery, AuthorRow, BackfillClaim, BrandQuery, IngestOutcome, MentionRepository, PostText, RollupGroup,
+    RollupQuery, RollupRow,
 };
 use smrm_domain::text::fold;
 use smrm_domain::{DomainError, DomainResult};
@@ -421,37 +422,30 @@ impl MentionRepository for SqlStore {
         txn.commit().await.map_err(db_err)
     }
 
-    async fn rollups(
-        &self,
-        tenant: TenantId,
-        brands: &[BrandId],
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        platform: Option<&str>,
-        source_type: Option<SourceType>,
-    ) -> DomainResult<Vec<RollupRow>> {
+    async fn rollups(&self, tenant: TenantId, q: &RollupQuery<'_>) -> DomainResult<Vec<RollupRow>> {
         // Whole hours come from the rollups; a period that starts or ends
         // inside an hour reads those edge minutes from the mentions, so the
         // answer is exact for any [from, to).
         let first_hour = {
-            let h = hour_of(from);
-            if h == from { h } else { h + chrono::TimeDelta::hours(1) }
+            let h = hour_of(q.from);
+            if h == q.from { h } else { h + chrono::TimeDelta::hours(1) }
         };
-        let last_hour = hour_of(to);
+        let last_hour = hour_of(q.to);
         let mut rows = Vec::new();
         let mut edges = Vec::new();
         if first_hour < last_hour {
-            rows = rollups::read(self, tenant, brands, first_hour, last_hour, platform, source_type).await?;
-            edges.push((from, first_hour));
-            edges.push((last_hour, to));
+            rows = rollups::read(self, tenant, q, first_hour, last_hour).await?;
+            edges.push((q.from, first_hour));
+            edges.push((last_hour, q.to));
         } else {
-            edges.push((from, to));
+            edges.push((q.from, q.to));
         }
         for (a, b) in edges.into_iter().filter(|(a, b)| a < b) {
             let filter = MentionFilter {
-                only_brands: Some(brands.to_vec()),
-                platform: platform.map(str::to_owned),
-                source_type,
+                only_brands: Some(q.brands.to_vec()),
+                platform: q.platform.map(str::to_owned),
+                source_type: q.source_type,
+                sentiment: q.sentiment,
                 from: Some(a),
                 to: Some(b),
                 ..Default::default()
@@ -459,12 +453,13 @@ impl MentionRepository for SqlStore {
             for m in self.list_mentions(tenant, &filter, MentionOrder::SinceSeq(0), u32::MAX).await? {
                 let p = &m.post.input;
                 let n = |v: Option<u64>| v.unwrap_or(0);
+                let by_sentiment = q.group == RollupGroup::SentimentAndSource;
                 rows.push(RollupRow {
                     brand_id: m.brand_id,
                     at: p.published_at,
-                    platform: p.platform.clone(),
-                    source_type: p.source_type,
-                    sentiment: m.sentiment.label,
+                    platform: (q.group == RollupGroup::Platform).then(|| p.platform.clone()),
+                    source_type: by_sentiment.then_some(p.source_type),
+                    sentiment: by_sentiment.then_some(m.sentiment.label),
                     sums: EngagementSums {
                         mentions: 1,
                         likes: n(p.likes),

@@ -10,10 +10,10 @@ use smrm_domain::DomainResult;
 use smrm_domain::ids::{BrandId, TenantId};
 use smrm_domain::metrics::EngagementSums;
 use smrm_domain::model::mention::{Post, SentimentLabel, SourceType, author_key};
-use smrm_domain::ports::{AuthorQuery, AuthorRow, AuthorSort, RollupRow};
+use smrm_domain::ports::{AuthorQuery, AuthorRow, AuthorSort, RollupGroup, RollupQuery, RollupRow};
 use uuid::Uuid;
 
-use super::entities::rollup;
+use super::entities::{brand_hour, rollup};
 use super::{SqlStore, db_err};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -110,6 +110,7 @@ impl Deltas {
     pub(crate) async fn apply(self, db: &impl ConnectionTrait, tenant: TenantId) -> DomainResult<()> {
         let Deltas(hourly, authors) = self;
         apply_authors(db, tenant, authors).await?;
+        apply_brand_hours(db, tenant, &hourly).await?;
         let rows: Vec<rollup::ActiveModel> = hourly
             .into_iter()
             .filter(|(_, s)| s.mentions != 0 || s.likes != 0 || s.reach != 0 || s.views != 0)
@@ -151,6 +152,59 @@ impl Deltas {
         }
         Ok(())
     }
+}
+
+/// The same changes summed per brand and hour, into the coarsest rollup.
+async fn apply_brand_hours(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    hourly: &HashMap<Key, Sums>,
+) -> DomainResult<()> {
+    let mut coarse: HashMap<(Uuid, DateTime<Utc>), Sums> = HashMap::new();
+    for (k, s) in hourly {
+        let c = coarse.entry((k.brand, k.hour)).or_default();
+        c.mentions += s.mentions;
+        c.likes = c.likes.saturating_add(s.likes);
+        c.comments = c.comments.saturating_add(s.comments);
+        c.reposts = c.reposts.saturating_add(s.reposts);
+        c.views = c.views.saturating_add(s.views);
+        c.reach = c.reach.saturating_add(s.reach);
+    }
+    let rows: Vec<brand_hour::ActiveModel> = coarse
+        .into_iter()
+        .filter(|(_, s)| s.mentions != 0 || s.likes != 0 || s.reach != 0 || s.views != 0)
+        .map(|((brand, hour), s)| brand_hour::ActiveModel {
+            tenant_id: Set(tenant.0),
+            brand_id: Set(brand),
+            hour: Set(hour),
+            mentions: Set(s.mentions),
+            likes: Set(s.likes),
+            comments: Set(s.comments),
+            reposts: Set(s.reposts),
+            views: Set(s.views),
+            reach: Set(s.reach),
+        })
+        .collect();
+    let mut on_conflict =
+        OnConflict::columns([brand_hour::Column::TenantId, brand_hour::Column::BrandId, brand_hour::Column::Hour]);
+    for (col, name) in [
+        (brand_hour::Column::Mentions, "mentions"),
+        (brand_hour::Column::Likes, "likes"),
+        (brand_hour::Column::Comments, "comments"),
+        (brand_hour::Column::Reposts, "reposts"),
+        (brand_hour::Column::Views, "views"),
+        (brand_hour::Column::Reach, "reach"),
+    ] {
+        on_conflict.value(col, Expr::cust(format!("\"brand_hour_rollups\".\"{name}\" + \"excluded\".\"{name}\"")));
+    }
+    for chunk in rows.chunks(500) {
+        brand_hour::Entity::insert_many(chunk.to_vec())
+            .on_conflict(on_conflict.clone())
+            .exec_without_returning(db)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
 }
 
 async fn apply_authors(
@@ -226,50 +280,142 @@ impl rollup::Column {
     }
 }
 
-/// The rollup rows of `brands` for the whole hours in `[from, to)`.
+/// The rollup rows of `q.brands` for the whole hours in `[from, to)`, summed
+/// in the database over the dimensions `q.group` does not keep apart.
 pub(crate) async fn read(
+    store: &SqlStore,
+    tenant: TenantId,
+    q: &RollupQuery<'_>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> DomainResult<Vec<RollupRow>> {
+    use sea_orm::sea_query::Query;
+    if q.brands.is_empty() || from >= to {
+        return Ok(Vec::new());
+    }
+    let unfiltered = q.platform.is_none() && q.source_type.is_none() && q.sentiment.is_none();
+    if q.group == RollupGroup::Brand && unfiltered {
+        return read_brand_hours(store, tenant, q.brands, from, to).await;
+    }
+    let mut select = Query::select();
+    select.from(rollup::Entity).column(rollup::Column::BrandId).column(rollup::Column::Hour);
+    let mut group = vec![rollup::Column::BrandId, rollup::Column::Hour];
+    match q.group {
+        RollupGroup::Brand => {}
+        RollupGroup::SentimentAndSource => group.extend([rollup::Column::Sentiment, rollup::Column::SourceType]),
+        RollupGroup::Platform => group.push(rollup::Column::Platform),
+    }
+    for c in &group[2..] {
+        select.column(*c);
+    }
+    // PostgreSQL sums BIGINT into NUMERIC: cast back, on both databases.
+    for name in ["mentions", "likes", "comments", "reposts", "views", "reach"] {
+        select.expr_as(Expr::cust(format!("CAST(SUM(\"{name}\") AS BIGINT)")), sea_orm::sea_query::Alias::new(name));
+    }
+    select
+        .and_where(rollup::Column::TenantId.eq(tenant.0))
+        .and_where(rollup::Column::BrandId.is_in(q.brands.iter().map(|b| b.0)))
+        .and_where(rollup::Column::Hour.gte(from))
+        .and_where(rollup::Column::Hour.lt(to));
+    if let Some(p) = q.platform {
+        select.and_where(rollup::Column::Platform.eq(p));
+    }
+    if let Some(s) = q.source_type {
+        select.and_where(rollup::Column::SourceType.eq(s.as_str()));
+    }
+    if let Some(s) = q.sentiment {
+        select.and_where(rollup::Column::Sentiment.eq(s.as_str()));
+    }
+    for c in &group {
+        select.group_by_col(*c);
+    }
+    let db = store.connection();
+    let rows = db.query_all_raw(db.get_database_backend().build(&select)).await.map_err(db_err)?;
+    let u = |v: i64| u64::try_from(v).unwrap_or(0);
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let sum = |name: &str| row.try_get::<i64>("", name).map(u).map_err(db_err);
+        let sums = EngagementSums {
+            mentions: sum("mentions")?,
+            likes: sum("likes")?,
+            comments: sum("comments")?,
+            reposts: sum("reposts")?,
+            views: sum("views")?,
+            reach: sum("reach")?,
+        };
+        if sums.mentions == 0 {
+            continue;
+        }
+        let text = |name: &str| row.try_get::<String>("", name).map_err(db_err);
+        let (platform, source_type, sentiment) = match q.group {
+            RollupGroup::Brand => (None, None, None),
+            RollupGroup::SentimentAndSource => {
+                (None, SourceType::parse(&text("source_type")?), SentimentLabel::parse(&text("sentiment")?))
+            }
+            RollupGroup::Platform => (Some(text("platform")?), None, None),
+        };
+        out.push(RollupRow {
+            brand_id: BrandId(row.try_get::<Uuid>("", "brand_id").map_err(db_err)?),
+            at: row.try_get::<DateTime<Utc>>("", "hour").map_err(db_err)?,
+            platform,
+            source_type,
+            sentiment,
+            sums,
+        });
+    }
+    Ok(out)
+}
+
+/// brand, hour, mentions, likes, comments, reposts, views, reach.
+type BrandHourTuple = (Uuid, DateTime<Utc>, i64, i64, i64, i64, i64, i64);
+
+/// Brand-and-hour rows from the coarsest rollup (no grouping needed).
+async fn read_brand_hours(
     store: &SqlStore,
     tenant: TenantId,
     brands: &[BrandId],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    platform: Option<&str>,
-    source_type: Option<SourceType>,
 ) -> DomainResult<Vec<RollupRow>> {
-    if brands.is_empty() || from >= to {
-        return Ok(Vec::new());
-    }
-    let mut q = rollup::Entity::find()
-        .filter(rollup::Column::TenantId.eq(tenant.0))
-        .filter(rollup::Column::BrandId.is_in(brands.iter().map(|b| b.0)))
-        .filter(rollup::Column::Hour.gte(from))
-        .filter(rollup::Column::Hour.lt(to));
-    if let Some(p) = platform {
-        q = q.filter(rollup::Column::Platform.eq(p));
-    }
-    if let Some(s) = source_type {
-        q = q.filter(rollup::Column::SourceType.eq(s.as_str()));
-    }
-    let rows = q.all(store.connection()).await.map_err(db_err)?;
+    use sea_orm::QuerySelect;
+    let rows: Vec<BrandHourTuple> = brand_hour::Entity::find()
+        .select_only()
+        .columns([
+            brand_hour::Column::BrandId,
+            brand_hour::Column::Hour,
+            brand_hour::Column::Mentions,
+            brand_hour::Column::Likes,
+            brand_hour::Column::Comments,
+            brand_hour::Column::Reposts,
+            brand_hour::Column::Views,
+            brand_hour::Column::Reach,
+        ])
+        .filter(brand_hour::Column::TenantId.eq(tenant.0))
+        .filter(brand_hour::Column::BrandId.is_in(brands.iter().map(|b| b.0)))
+        .filter(brand_hour::Column::Hour.gte(from))
+        .filter(brand_hour::Column::Hour.lt(to))
+        .into_tuple()
+        .all(store.connection())
+        .await
+        .map_err(db_err)?;
+    let u = |v: i64| u64::try_from(v).unwrap_or(0);
     Ok(rows
         .into_iter()
-        .filter(|r| r.mentions != 0)
-        .filter_map(|r| {
-            Some(RollupRow {
-                brand_id: BrandId(r.brand_id),
-                at: r.hour,
-                platform: r.platform,
-                source_type: SourceType::parse(&r.source_type)?,
-                sentiment: SentimentLabel::parse(&r.sentiment)?,
-                sums: EngagementSums {
-                    mentions: r.mentions.max(0) as u64,
-                    likes: r.likes.max(0) as u64,
-                    comments: r.comments.max(0) as u64,
-                    reposts: r.reposts.max(0) as u64,
-                    views: r.views.max(0) as u64,
-                    reach: r.reach.max(0) as u64,
-                },
-            })
+        .filter(|r| r.2 > 0)
+        .map(|(brand, hour, mentions, likes, comments, reposts, views, reach)| RollupRow {
+            brand_id: BrandId(brand),
+            at: hour,
+            platform: None,
+            source_type: None,
+            sentiment: None,
+            sums: EngagementSums {
+                mentions: u(mentions),
+                likes: u(likes),
+                comments: u(comments),
+                reposts: u(reposts),
+                views: u(views),
+                reach: u(reach),
+            },
         })
         .collect())
 }

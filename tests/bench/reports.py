@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Report latency benchmark: loads N mentions (default 1,000,000) of a
+10-brand competitor set over 90 days into a running SMRM server (use
+PostgreSQL and a release build), then measures Share of Voice (90 days, daily)
+uncached (each request a distinct period, so a cache miss) and cached, and the
+sentiment report, reporting p50/p95 client-side latency.
+
+    python3 tests/bench/reports.py --base http://127.0.0.1:8080 --mentions 1000000
+
+Standard library only; loopback only; bounded in count and time.
+"""
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from http.client import HTTPConnection
+from urllib.parse import urlparse
+
+
+def call(base, method, path, token=None, body=None):
+    req = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None, method=method)
+    req.add_header("content-type", "application/json")
+    if token:
+        req.add_header("authorization", "Bearer " + token)
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.loads(r.read() or b"null")
+
+
+NAMES = ["Daynet", "Megasvyaz", "Telelink", "Gigawave", "Netline", "Mobicom", "Bankcom", "Techlink", "Wavenet", "Linkline"]
+PLATFORMS = [("vk", "social"), ("telegram", "social"), ("otzovik", "review"), ("pikabu", "forum"), ("lenta", "news")]
+LABELS = ["positive", "neutral", "negative"]
+
+
+def posts(batch, size, start):
+    out = []
+    for k in range(size):
+        i = batch * size + k
+        platform, source = PLATFORMS[i % 5]
+        at = start + dt.timedelta(seconds=(i * 7919) % (90 * 86400))
+        out.append({"external_id": f"r{i}", "platform": platform, "source_type": source,
+                    "text": f"{NAMES[i % 10]} сегодня {i % 97}", "published_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "author": {"handle": f"@u{i % 20000}"}, "sentiment": LABELS[i % 3],
+                    "likes": i % 40, "comments": i % 9, "reposts": i % 4, "reach": i % 3000})
+    return out
+
+
+def timed(base, path, token, n, headers=None):
+    u = urlparse(base)
+    conn = HTTPConnection(u.hostname, u.port, timeout=60)
+    out = []
+    for k in range(n):
+        p = path(k) if callable(path) else path
+        t0 = time.perf_counter()
+        conn.request("GET", p, headers={"authorization": "Bearer " + token, **(headers or {})})
+        r = conn.getresponse()
+        r.read()
+        out.append((time.perf_counter() - t0) * 1000)
+        if r.status not in (200, 304):
+            sys.exit(f"GET {p}: {r.status}")
+    return out
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * q))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--base", default="http://127.0.0.1:8080")
+    ap.add_argument("--mentions", type=int, default=1_000_000)
+    ap.add_argument("--concurrency", type=int, default=4)
+    a = ap.parse_args()
+    if not a.base.startswith(("http://127.", "http://localhost")):
+        sys.exit("loopback targets only")
+    token = call(a.base, "POST", "/v1/signup", body={"tenant_name": "Bench", "email": f"r-{uuid.uuid4().hex}@bench.example",
+                                                     "password": "benchmark password"})["access_token"]
+    key = call(a.base, "POST", "/v1/api-keys", token, {"name": "bench", "role": "analyst"})["key"]
+    ids = [call(a.base, "POST", "/v1/brands", key, {"name": n, "keywords": [n]})["id"] for n in NAMES]
+    set_id = call(a.base, "POST", "/v1/competitor-sets", key, {"name": "Bench set", "brand_id": ids[0], "competitor_ids": ids[1:]})["id"]
+    time.sleep(2)
+    start = dt.datetime(2026, 8, 1, tzinfo=dt.timezone.utc)
+    batches = list(range(a.mentions // 1000))
+    t0 = time.perf_counter()
+    def worker(mine):
+        for b in mine:
+            call(a.base, "POST", "/v1/mentions/batch", key, {"items": posts(b, 1000, start)})
+    threads = [threading.Thread(target=worker, args=(batches[w::a.concurrency],)) for w in range(a.concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(f"loaded {a.mentions:,} mentions in {time.perf_counter() - t0:.0f} s")
+
+    base_from = start
+    def sov(k):
+        f = (base_from + dt.timedelta(hours=k)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        t = (base_from + dt.timedelta(days=90, hours=k)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"/v1/competitor-sets/{set_id}/share-of-voice?from={f}&to={t}&granularity=day&tz=Europe/Moscow"
+    uncached = timed(a.base, sov, key, 100)
+    cached = timed(a.base, sov(0), key, 500)
+    sent = lambda k: f"/v1/brands/{ids[0]}/sentiment?from={(base_from + dt.timedelta(hours=k)).strftime('%Y-%m-%dT%H:%M:%SZ')}" \
+                     f"&to={(base_from + dt.timedelta(days=90, hours=k)).strftime('%Y-%m-%dT%H:%M:%SZ')}&tz=Europe/Moscow"
+    sent_uncached = timed(a.base, sent, key, 100)
+    for name, xs in [("SoV 10 brands, 90 days, daily: uncached", uncached), ("SoV cached", cached),
+                     ("sentiment 90 days, daily: uncached", sent_uncached)]:
+        print(f"{name:45s} p50 {statistics.median(xs):7.2f} ms   p95 {pct(xs, 0.95):7.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
