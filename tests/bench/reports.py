@@ -108,8 +108,26 @@ def main():
     sent = lambda k: f"/v1/brands/{ids[0]}/sentiment?from={(base_from + dt.timedelta(hours=k)).strftime('%Y-%m-%dT%H:%M:%SZ')}" \
                      f"&to={(base_from + dt.timedelta(days=90, hours=k)).strftime('%Y-%m-%dT%H:%M:%SZ')}&tz=Europe/Moscow"
     sent_uncached = timed(a.base, sent, key, 100)
+    # Listing: the first page, and pages deep in the keyset walk.
+    first_page = timed(a.base, f"/v1/mentions?limit=50&brand_id={ids[0]}", key, 100)
+    cursor = None
+    deep = []
+    u = urlparse(a.base)
+    conn = HTTPConnection(u.hostname, u.port, timeout=60)
+    for k in range(300):
+        path = "/v1/mentions?limit=200" + (f"&cursor={cursor}" if cursor else "")
+        t0 = time.perf_counter()
+        conn.request("GET", path, headers={"authorization": "Bearer " + key})
+        body = json.loads(conn.getresponse().read())
+        if k >= 200:
+            deep.append((time.perf_counter() - t0) * 1000)
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
     for name, xs in [("SoV 10 brands, 90 days, daily: uncached", uncached), ("SoV cached", cached),
-                     ("sentiment 90 days, daily: uncached", sent_uncached)]:
+                     ("sentiment 90 days, daily: uncached", sent_uncached),
+                     ("mentions, first page of a brand (50)", first_page),
+                     ("mentions, pages 200-300 (200 each)", deep or [0.0])]:
         print(f"{name:45s} p50 {statistics.median(xs):7.2f} ms   p95 {pct(xs, 0.95):7.2f} ms")
 
 
