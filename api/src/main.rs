@@ -1,5 +1,7 @@
 //! `smrm`: the SMRM server and its maintenance commands.
 
+use std::io::Write;
+
 use smrm_api::config::Config;
 use smrm_api::startup::{Application, connect_and_migrate};
 use tracing_subscriber::EnvFilter;
@@ -22,10 +24,14 @@ Configuration is read from the environment; see README.md.";
 async fn main() {
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
     match command.as_str() {
+        // Written without println!, so a closed pipe (`smrm openapi | head`) is not a panic.
         "openapi" => {
-            println!("{}", smrm_api::openapi::document().to_pretty_json().expect("the document serialises"));
+            let doc = smrm_api::openapi::document().to_pretty_json().expect("the document serialises");
+            let _ = writeln!(std::io::stdout(), "{doc}");
         }
-        "help" | "--help" | "-h" => println!("{USAGE}"),
+        "help" | "--help" | "-h" => {
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
+        }
         "serve" | "migrate" => {
             let config = load_config();
             let result = if command == "migrate" { migrate(&config).await } else { serve(config).await };
