@@ -34,6 +34,11 @@ pub fn int_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).integer().null().to_owned()
 }
 
+/// A counter or sum that starts at 0.
+pub fn sum(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).big_integer().not_null().default(0).to_owned()
+}
+
 pub fn blob_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).blob().null().to_owned()
 }

@@ -8,10 +8,6 @@ use crate::columns::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-fn big(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).big_integer().not_null().default(0).to_owned()
-}
-
 fn big_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).big_integer().null().to_owned()
 }
@@ -26,8 +22,8 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table("tenant_counters")
                 .col(ColumnDef::new("tenant_id").uuid().not_null().primary_key())
-                .col(big("mention_seq"))
-                .col(big("brand_version"))
+                .col(sum("mention_seq"))
+                .col(sum("brand_version"))
                 .foreign_key(&mut fk("tenant_counters", &["tenant_id"], "tenants", &["id"], ForeignKeyAction::Cascade))
                 .to_owned(),
         )
@@ -129,10 +125,10 @@ impl MigrationTrait for Migration {
             ColumnDef::new("backfill_status").string().not_null().default("done").to_owned(),
             time_null("backfill_claimed_at"),
             time_null("backfill_finished_at"),
-            big("backfill_matched"),
-            big("backfill_removed"),
-            big("query_version"),
-            big("backfilled_version"),
+            sum("backfill_matched"),
+            sum("backfill_removed"),
+            sum("query_version"),
+            sum("backfilled_version"),
         ] {
             m.alter_table(Table::alter().table("brands").add_column(def).to_owned()).await?;
         }

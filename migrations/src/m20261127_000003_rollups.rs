@@ -9,10 +9,6 @@ use crate::columns::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-fn sum(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).big_integer().not_null().default(0).to_owned()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {

@@ -107,6 +107,22 @@ async fn cached_body(
     Ok(if fresh { res.finish() } else { res.content_type(content_type).body(body) })
 }
 
+/// The shared steps of a brand report: access, parameters, then the cached
+/// answer of `compute(brand, params, period echo, zone)`.
+async fn brand_report<T: Serialize>(
+    state: &AppState,
+    req: &HttpRequest,
+    who: &Principal,
+    brand: BrandId,
+    q: ReportQuery,
+    compute: impl AsyncFnOnce(&ReportParams, PeriodDto, chrono_tz::Tz) -> Result<T, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    state.reports.check_brand(who, brand).await?;
+    let (p, period) = params(state, who, q).await?;
+    let tz = p.period.tz;
+    cached(state, req, who, tz.name(), compute(&p, period, tz)).await
+}
+
 /// Share of Voice of a competitor set: each brand's mentions (or reach, or
 /// engagement) as a percent of the set's, in total and per bucket. With
 /// `sentiment`, the share of positive (negative) voice. A post that names two
@@ -162,11 +178,8 @@ async fn sentiment(
     q: ValidQuery<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let brand = BrandId(id.0);
-    state.reports.check_brand(&who, brand).await?;
-    let (p, period) = params(&state, &who, q.0).await?;
-    let tz = p.period.tz;
-    cached(&state, &req, &who, tz.name(), async {
-        Ok(SentimentReportDto::new(state.reports.sentiment(&who, brand, &p).await?, period, tz, brand.0))
+    brand_report(&state, &req, &who, brand, q.0, async |p, period, tz| {
+        Ok(SentimentReportDto::new(state.reports.sentiment(&who, brand, p).await?, period, tz, brand.0))
     })
     .await
 }
@@ -185,11 +198,8 @@ async fn engagement(
     q: ValidQuery<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let brand = BrandId(id.0);
-    state.reports.check_brand(&who, brand).await?;
-    let (p, period) = params(&state, &who, q.0).await?;
-    let tz = p.period.tz;
-    cached(&state, &req, &who, tz.name(), async {
-        Ok(EngagementReportDto::new(state.reports.engagement(&who, brand, &p).await?, period, tz, brand.0))
+    brand_report(&state, &req, &who, brand, q.0, async |p, period, tz| {
+        Ok(EngagementReportDto::new(state.reports.engagement(&who, brand, p).await?, period, tz, brand.0))
     })
     .await
 }
@@ -209,11 +219,8 @@ async fn response_stats(
     q: ValidQuery<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let brand = BrandId(id.0);
-    state.reports.check_brand(&who, brand).await?;
-    let (p, period) = params(&state, &who, q.0).await?;
-    let tz = p.period.tz;
-    cached(&state, &req, &who, tz.name(), async {
-        let s = state.reports.response_stats(&who, brand, &p).await?;
+    brand_report(&state, &req, &who, brand, q.0, async |p, period, _| {
+        let s = state.reports.response_stats(&who, brand, p).await?;
         Ok(ResponseStatsDto {
             period,
             brand_id: brand.0,
