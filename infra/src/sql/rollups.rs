@@ -55,6 +55,53 @@ struct AuthorSums {
     reach: i64,
 }
 
+impl Sums {
+    fn add(&mut self, o: &Sums) {
+        self.mentions += o.mentions;
+        self.likes = self.likes.saturating_add(o.likes);
+        self.comments = self.comments.saturating_add(o.comments);
+        self.reposts = self.reposts.saturating_add(o.reposts);
+        self.views = self.views.saturating_add(o.views);
+        self.reach = self.reach.saturating_add(o.reach);
+    }
+
+    fn is_zero(&self) -> bool {
+        self.mentions == 0
+            && self.likes == 0
+            && self.comments == 0
+            && self.reposts == 0
+            && self.views == 0
+            && self.reach == 0
+    }
+}
+
+/// Makes `on_conflict` add the new row's `cols` to the stored row's
+/// (`table.col + excluded.col`: the same SQL on PostgreSQL and SQLite).
+fn accumulate<C: sea_orm::sea_query::IntoIden + Copy>(on_conflict: &mut OnConflict, table: &str, cols: &[(C, &str)]) {
+    for (col, name) in cols {
+        on_conflict.value(*col, Expr::cust(format!("\"{table}\".\"{name}\" + \"excluded\".\"{name}\"")));
+    }
+}
+
+/// Inserts `rows` in chunks (well under PostgreSQL's bind-parameter limit),
+/// resolving conflicts as `on_conflict` says.
+async fn upsert<A: sea_orm::ActiveModelTrait + Send>(
+    db: &impl ConnectionTrait,
+    rows: Vec<A>,
+    on_conflict: OnConflict,
+) -> DomainResult<()> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(500).collect();
+        A::Entity::insert_many(chunk)
+            .on_conflict(on_conflict.clone())
+            .exec_without_returning(db)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
 /// Changes to the rollups (hourly and per author), collected in memory and
 /// written at once.
 #[derive(Debug, Default)]
@@ -113,7 +160,7 @@ impl Deltas {
         apply_brand_hours(db, tenant, &hourly).await?;
         let rows: Vec<rollup::ActiveModel> = hourly
             .into_iter()
-            .filter(|(_, s)| s.mentions != 0 || s.likes != 0 || s.reach != 0 || s.views != 0)
+            .filter(|(_, s)| !s.is_zero())
             .map(|(k, s)| rollup::ActiveModel {
                 tenant_id: Set(tenant.0),
                 brand_id: Set(k.brand),
@@ -137,20 +184,20 @@ impl Deltas {
             rollup::Column::SourceType,
             rollup::Column::Sentiment,
         ]);
-        for col in ["mentions", "likes", "comments", "reposts", "views", "reach"] {
-            on_conflict.value(
-                rollup::Column::from_str_col(col),
-                Expr::cust(format!("\"mention_rollups\".\"{col}\" + \"excluded\".\"{col}\"")),
-            );
-        }
-        for chunk in rows.chunks(500) {
-            rollup::Entity::insert_many(chunk.to_vec())
-                .on_conflict(on_conflict.clone())
-                .exec_without_returning(db)
-                .await
-                .map_err(db_err)?;
-        }
-        Ok(())
+        use rollup::Column as R;
+        accumulate(
+            &mut on_conflict,
+            "mention_rollups",
+            &[
+                (R::Mentions, "mentions"),
+                (R::Likes, "likes"),
+                (R::Comments, "comments"),
+                (R::Reposts, "reposts"),
+                (R::Views, "views"),
+                (R::Reach, "reach"),
+            ],
+        );
+        upsert(db, rows, on_conflict).await
     }
 }
 
@@ -162,17 +209,11 @@ async fn apply_brand_hours(
 ) -> DomainResult<()> {
     let mut coarse: HashMap<(Uuid, DateTime<Utc>), Sums> = HashMap::new();
     for (k, s) in hourly {
-        let c = coarse.entry((k.brand, k.hour)).or_default();
-        c.mentions += s.mentions;
-        c.likes = c.likes.saturating_add(s.likes);
-        c.comments = c.comments.saturating_add(s.comments);
-        c.reposts = c.reposts.saturating_add(s.reposts);
-        c.views = c.views.saturating_add(s.views);
-        c.reach = c.reach.saturating_add(s.reach);
+        coarse.entry((k.brand, k.hour)).or_default().add(s);
     }
     let rows: Vec<brand_hour::ActiveModel> = coarse
         .into_iter()
-        .filter(|(_, s)| s.mentions != 0 || s.likes != 0 || s.reach != 0 || s.views != 0)
+        .filter(|(_, s)| !s.is_zero())
         .map(|((brand, hour), s)| brand_hour::ActiveModel {
             tenant_id: Set(tenant.0),
             brand_id: Set(brand),
@@ -185,26 +226,21 @@ async fn apply_brand_hours(
             reach: Set(s.reach),
         })
         .collect();
-    let mut on_conflict =
-        OnConflict::columns([brand_hour::Column::TenantId, brand_hour::Column::BrandId, brand_hour::Column::Hour]);
-    for (col, name) in [
-        (brand_hour::Column::Mentions, "mentions"),
-        (brand_hour::Column::Likes, "likes"),
-        (brand_hour::Column::Comments, "comments"),
-        (brand_hour::Column::Reposts, "reposts"),
-        (brand_hour::Column::Views, "views"),
-        (brand_hour::Column::Reach, "reach"),
-    ] {
-        on_conflict.value(col, Expr::cust(format!("\"brand_hour_rollups\".\"{name}\" + \"excluded\".\"{name}\"")));
-    }
-    for chunk in rows.chunks(500) {
-        brand_hour::Entity::insert_many(chunk.to_vec())
-            .on_conflict(on_conflict.clone())
-            .exec_without_returning(db)
-            .await
-            .map_err(db_err)?;
-    }
-    Ok(())
+    use brand_hour::Column as B;
+    let mut on_conflict = OnConflict::columns([B::TenantId, B::BrandId, B::Hour]);
+    accumulate(
+        &mut on_conflict,
+        "brand_hour_rollups",
+        &[
+            (B::Mentions, "mentions"),
+            (B::Likes, "likes"),
+            (B::Comments, "comments"),
+            (B::Reposts, "reposts"),
+            (B::Views, "views"),
+            (B::Reach, "reach"),
+        ],
+    );
+    upsert(db, rows, on_conflict).await
 }
 
 async fn apply_authors(
@@ -239,14 +275,16 @@ async fn apply_authors(
         ar::Column::SourceType,
         ar::Column::AuthorKey,
     ]);
-    for (col, name) in [
-        (ar::Column::Mentions, "mentions"),
-        (ar::Column::Negative, "negative"),
-        (ar::Column::Engagement, "engagement"),
-        (ar::Column::Reach, "reach"),
-    ] {
-        on_conflict.value(col, Expr::cust(format!("\"author_rollups\".\"{name}\" + \"excluded\".\"{name}\"")));
-    }
+    accumulate(
+        &mut on_conflict,
+        "author_rollups",
+        &[
+            (ar::Column::Mentions, "mentions"),
+            (ar::Column::Negative, "negative"),
+            (ar::Column::Engagement, "engagement"),
+            (ar::Column::Reach, "reach"),
+        ],
+    );
     // The latest name and handle; the largest follower count seen (portable: no GREATEST).
     on_conflict.value(ar::Column::Handle, Expr::cust("\"excluded\".\"handle\""));
     on_conflict.value(ar::Column::Name, Expr::cust("\"excluded\".\"name\""));
@@ -257,27 +295,7 @@ async fn apply_authors(
              THEN \"excluded\".\"followers\" ELSE \"author_rollups\".\"followers\" END",
         ),
     );
-    for chunk in rows.chunks(500) {
-        ar::Entity::insert_many(chunk.to_vec())
-            .on_conflict(on_conflict.clone())
-            .exec_without_returning(db)
-            .await
-            .map_err(db_err)?;
-    }
-    Ok(())
-}
-
-impl rollup::Column {
-    fn from_str_col(name: &str) -> Self {
-        match name {
-            "mentions" => Self::Mentions,
-            "likes" => Self::Likes,
-            "comments" => Self::Comments,
-            "reposts" => Self::Reposts,
-            "views" => Self::Views,
-            _ => Self::Reach,
-        }
-    }
+    upsert(db, rows, on_conflict).await
 }
 
 /// The rollup rows of `q.brands` for the whole hours in `[from, to)`, summed
