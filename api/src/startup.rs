@@ -199,12 +199,16 @@ fn spawn_idempotency_purge(state: web::Data<AppState>) {
 }
 
 /// Runs pending backfills (claimed in the database, so with several replicas
-/// each runs once), checking twice a second.
+/// each runs once) and finishes brand deletions cut short, checking twice a
+/// second.
 fn spawn_backfill_worker(state: web::Data<AppState>) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_millis(500));
         loop {
             tick.tick().await;
+            if let Err(e) = state.brands.purge_deleted().await {
+                tracing::warn!(error = %e, "purging a deleted brand's mentions failed; it is tried again");
+            }
             loop {
                 match state.mentions.backfill_once().await {
                     Ok(true) => continue,

@@ -136,8 +136,13 @@ pub trait BrandRepository: Send + Sync {
     /// `query_changed`: the keywords, exclusions or languages changed, so the
     /// stored posts must be matched again (a backfill is queued).
     async fn update_brand(&self, tenant: TenantId, brand: &Brand, query_changed: bool) -> DomainResult<()>;
-    /// Conflict (naming the sets) when a competitor set still uses the brand.
-    async fn delete_brand(&self, tenant: TenantId, id: BrandId) -> DomainResult<()>;
+    /// Deletes the brand at once (conflict, naming the sets, when a
+    /// competitor set still uses it) and then purges its mentions and
+    /// rollups; a purge cut short is finished by `purge_deleted_brands`.
+    async fn delete_brand(&self, tenant: TenantId, id: BrandId, now: DateTime<Utc>) -> DomainResult<()>;
+    /// Finishes up to `limit` purges of deleted brands cut short (a crash
+    /// between the two steps); returns how many it finished.
+    async fn purge_deleted_brands(&self, limit: u64) -> DomainResult<u64>;
     /// Which of `ids` are not brands of this tenant.
     async fn missing_brands(&self, tenant: TenantId, ids: &[BrandId]) -> DomainResult<Vec<BrandId>>;
 }

@@ -31,6 +31,22 @@ fn fold_chars(chars: impl Iterator<Item = char>, capacity: usize) -> String {
     out
 }
 
+/// Whether `c` belongs to a word: a letter or a digit of any script. ASCII
+/// and Russian letters answer without the Unicode tables (the common case).
+#[inline]
+pub fn is_word_char(c: char) -> bool {
+    match c {
+        'a'..='z' | 'A'..='Z' | '0'..='9' | 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё' => true,
+        '\0'..='\x7f' => false,
+        _ => c.is_alphanumeric(),
+    }
+}
+
+/// The words of a text: its runs of letters and digits.
+pub fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !is_word_char(c)).filter(|w| !w.is_empty())
+}
+
 /// Trims and collapses inner whitespace, keeping case (the stored form).
 pub fn tidy(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -39,6 +55,15 @@ pub fn tidy(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_split_on_anything_but_letters_and_digits_of_any_script() {
+        let text = "Дейнет's 5G—ok, #daynet; 東京 café ½";
+        assert_eq!(words(text).collect::<Vec<_>>(), ["Дейнет", "s", "5G", "ok", "daynet", "東京", "café", "½"]);
+        for c in ('\0'..='\u{2fff}').chain(['ё', 'Ё']) {
+            assert_eq!(is_word_char(c), c.is_alphanumeric(), "{c:?}");
+        }
+    }
 
     #[test]
     fn fold_lowercases_and_merges_yo_with_ye() {

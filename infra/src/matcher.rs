@@ -100,7 +100,7 @@ thread_local! {
 
 /// The words of a folded text with their byte ranges.
 fn words(folded: &str) -> Vec<&str> {
-    folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect()
+    smrm_domain::text::words(folded).collect()
 }
 
 /// ` w1 w2 … ` and the offset at which each word starts in it.

@@ -102,7 +102,7 @@ impl SentimentAnalyzer for LexiconSentiment {
         let folded = fold(text);
         let (mut pos, mut neg) = (0i32, 0i32);
         let mut negate_for = 0;
-        for word in folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        for word in smrm_domain::text::words(&folded) {
             if NEGATIONS.contains(&word) {
                 negate_for = 2;
                 continue;

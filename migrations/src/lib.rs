@@ -10,6 +10,7 @@ mod m20261127_000002_mentions;
 mod m20261127_000003_rollups;
 mod m20261127_000004_author_rollups;
 mod m20261127_000005_brand_hour_rollups;
+mod m20261127_000006_hot_path_keys;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_rollups::Migration),
             Box::new(m20261127_000004_author_rollups::Migration),
             Box::new(m20261127_000005_brand_hour_rollups::Migration),
+            Box::new(m20261127_000006_hot_path_keys::Migration),
         ]
     }
 }

@@ -644,3 +644,124 @@ async fn sub_microsecond_times_page_without_skipping() {
     }
     assert_eq!(seen, [3, 2, 1]);
 }
+
+#[actix_web::test]
+async fn concurrent_overlapping_batches_lose_and_duplicate_nothing() {
+    let app = spawn_app().await;
+    let t = app.signup("Concurrent").await;
+    let brand = brand_with(&app, &t.token, "Дейнет", json!(["Дейнет"]), json!([])).await;
+    // Eight batches of 60 posts, each sharing 30 with the next: 270 posts in
+    // all, every one sent once or twice, all at the same time.
+    let batches: Vec<Vec<Value>> = (0..8)
+        .map(|b| (b * 30..b * 30 + 60).map(|i| post(&format!("p{i}"), &format!("пост {i} про Дейнет"))).collect())
+        .collect();
+    let answers = futures_util::future::join_all(
+        batches
+            .into_iter()
+            .map(|items| app.post("/v1/mentions/batch").token(&t.token).json(json!({ "items": items })).send()),
+    )
+    .await;
+    let created: u64 = answers.into_iter().map(|r| r.expect(200).body["created"].as_u64().unwrap()).sum();
+    assert_eq!(created, 270, "every distinct post makes exactly one mention");
+
+    let mut seqs = Vec::new();
+    let mut ids = HashSet::new();
+    let mut since = 0;
+    loop {
+        let page = app.get(&format!("/v1/mentions?since_seq={since}&limit=200")).token(&t.token).send().await;
+        let data = page.expect(200).body["data"].as_array().unwrap().clone();
+        let Some(last) = data.last() else { break };
+        since = last["seq"].as_u64().unwrap();
+        for m in &data {
+            seqs.push(m["seq"].as_u64().unwrap());
+            assert!(ids.insert(m["external_id"].as_str().unwrap().to_owned()), "a post listed twice");
+        }
+    }
+    assert_eq!(seqs, (1..=270).collect::<Vec<u64>>(), "sequence numbers are gapless and in storing order");
+    let report = app
+        .get(&format!("/v1/brands/{brand}/sentiment?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z"))
+        .token(&t.token)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(report.body["all"]["total"], 270, "the rollups count each mention once");
+}
+
+#[actix_web::test]
+async fn deleting_a_brand_removes_its_mentions_and_rollups_only() {
+    let app = spawn_app().await;
+    let t = app.signup("Deletion").await;
+    let gone = brand_with(&app, &t.token, "Дейнет", json!(["Дейнет"]), json!([])).await;
+    let kept = brand_with(&app, &t.token, "Мегасвязь", json!(["Мегасвязь"]), json!([])).await;
+    ingest(
+        &app,
+        &t.token,
+        vec![post("a", "Дейнет и Мегасвязь"), post("b", "только Дейнет"), post("c", "только Мегасвязь")],
+    )
+    .await;
+    app.delete(&format!("/v1/brands/{gone}")).token(&t.token).send().await.expect(204);
+
+    assert_eq!(sorted(listed(&app, &t.token, "").await), ["a", "c"]);
+    assert!(listed(&app, &t.token, &format!("brand_id={gone}")).await.is_empty());
+    let period = "from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z";
+    let url = |b: &str| format!("/v1/brands/{b}/sentiment?{period}");
+    app.get(&url(&gone)).token(&t.token).send().await.problem(404);
+    assert_eq!(app.get(&url(&kept)).token(&t.token).send().await.expect(200).body["all"]["total"], 2);
+
+    // The posts stay: a new brand with the same query finds them again,
+    // and its rollups start from zero, not from the deleted brand's.
+    let again = brand_with(&app, &t.token, "Дейнет", json!(["Дейнет"]), json!([])).await;
+    assert_eq!(sorted(listed(&app, &t.token, &format!("brand_id={again}")).await), ["a", "b"]);
+    assert_eq!(app.get(&url(&again)).token(&t.token).send().await.expect(200).body["all"]["total"], 2);
+}
+
+#[actix_web::test]
+async fn ingest_backfill_relabels_and_deletion_running_together_all_succeed() {
+    let app = spawn_app().await;
+    let t = app.signup("Together").await;
+    let kept = brand_with(&app, &t.token, "Дейнет", json!(["Дейнет"]), json!([])).await;
+    let doomed = brand_with(&app, &t.token, "Мегасвязь", json!(["Мегасвязь"]), json!([])).await;
+    let first = ingest(&app, &t.token, (0..40).map(|i| post(&format!("old{i}"), "Дейнет и Мегасвязь")).collect()).await;
+    let relabel: Vec<String> =
+        first["mention_ids"].as_array().unwrap().iter().take(10).map(|v| v.as_str().unwrap().to_owned()).collect();
+
+    // Everything that takes the tenant's locks, at once: batches, a new
+    // brand (its backfill), a deletion and manual labels.
+    let batches = (0..4).map(|b| {
+        let items: Vec<Value> = (0..50).map(|i| post(&format!("new{b}-{i}"), "Дейнет, Мегасвязь и Телелайн")).collect();
+        app.post("/v1/mentions/batch").token(&t.token).json(json!({ "items": items })).send()
+    });
+    let labels = relabel.iter().map(|id| {
+        app.patch(&format!("/v1/mentions/{id}")).token(&t.token).json(json!({"sentiment": "negative"})).send()
+    });
+    let brand = app.post("/v1/brands").token(&t.token).json(json!({"name": "Телелайн", "keywords": ["Телелайн"]}));
+    let deletion = app.delete(&format!("/v1/brands/{doomed}")).token(&t.token);
+    let (batches, labels, brand, deletion) = futures_util::join!(
+        futures_util::future::join_all(batches),
+        futures_util::future::join_all(labels),
+        brand.send(),
+        deletion.send()
+    );
+    for r in batches {
+        r.expect(200);
+    }
+    for r in labels {
+        assert!(r.status == 200 || r.status == 404, "a relabel answered {}", r.status);
+    }
+    let added = brand.expect(201).id();
+    deletion.expect(204);
+    wait_backfill(&app, &t.token, &added).await;
+
+    let count = |brand: String| {
+        let app = &app;
+        let token = t.token.clone();
+        async move {
+            let url = format!("/v1/brands/{brand}/sentiment?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z");
+            app.get(&url).token(&token).send().await.expect(200).body["all"]["total"].as_u64().unwrap()
+        }
+    };
+    assert_eq!(count(kept.clone()).await, 240, "40 old and 200 new posts name the kept brand");
+    assert_eq!(count(added.clone()).await, 200, "the new brand has every new post, by ingest or backfill");
+    assert!(listed(&app, &t.token, &format!("brand_id={doomed}")).await.is_empty());
+    assert_eq!(listed(&app, &t.token, &format!("brand_id={kept}")).await.len(), 200, "a page holds 200");
+}

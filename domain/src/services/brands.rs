@@ -182,8 +182,13 @@ impl BrandService {
 
     pub async fn delete(&self, who: &Principal, id: BrandId) -> DomainResult<()> {
         self.get(who, id).await?;
-        self.brands.delete_brand(who.tenant_id, id).await?;
+        self.brands.delete_brand(who.tenant_id, id, self.clock.now()).await?;
         self.cache.invalidate(who.tenant_id).await;
         Ok(())
+    }
+
+    /// Finishes deletions whose purge of mentions and rollups was cut short.
+    pub async fn purge_deleted(&self) -> DomainResult<u64> {
+        self.brands.purge_deleted_brands(10).await
     }
 }

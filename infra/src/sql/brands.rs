@@ -3,10 +3,11 @@
 use std::collections::{BTreeMap, HashSet};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use smrm_domain::ids::{BrandId, CompetitorSetId, TenantId};
 use smrm_domain::model::brand::{Backfill, BackfillStatus, Brand};
@@ -16,8 +17,25 @@ use smrm_domain::ports::{BrandRepository, CompetitorSetRepository};
 use smrm_domain::{DomainError, DomainResult};
 use uuid::Uuid;
 
-use super::entities::{brand, competitor_set, competitor_set_member as member};
+use super::entities::{brand, brand_tombstone as tombstone, competitor_set, competitor_set_member as member, mention};
 use super::{SqlStore, db_err, from_json, to_json};
+
+/// The second step of a brand's deletion: its mentions, then its rollups
+/// (the order in which ingest, backfill and a manual label lock them: no
+/// foreign key cascades them on PostgreSQL, see migration 6), then its
+/// tombstone. Idempotent.
+async fn purge_brand(db: &DatabaseConnection, tenant: TenantId, id: BrandId) -> DomainResult<()> {
+    let txn = db.begin().await.map_err(db_err)?;
+    mention::Entity::delete_many()
+        .filter(mention::Column::TenantId.eq(tenant.0))
+        .filter(mention::Column::BrandId.eq(id.0))
+        .exec(&txn)
+        .await
+        .map_err(db_err)?;
+    super::rollups::delete_brand(&txn, tenant, id).await?;
+    tombstone::Entity::delete_by_id((tenant.0, id.0)).exec(&txn).await.map_err(db_err)?;
+    txn.commit().await.map_err(db_err)
+}
 
 fn to_brand(m: brand::Model) -> DomainResult<Brand> {
     Ok(Brand {
@@ -209,7 +227,7 @@ impl BrandRepository for SqlStore {
         txn.commit().await.map_err(db_err)
     }
 
-    async fn delete_brand(&self, tenant: TenantId, id: BrandId) -> DomainResult<()> {
+    async fn delete_brand(&self, tenant: TenantId, id: BrandId, now: DateTime<Utc>) -> DomainResult<()> {
         let txn = self.db.begin().await.map_err(db_err)?;
         bump_brand_version(&txn, tenant).await?;
         let as_member: Vec<Uuid> = member::Entity::find()
@@ -243,7 +261,34 @@ impl BrandRepository for SqlStore {
         if res.rows_affected == 0 {
             return Err(DomainError::NotFound("brand"));
         }
-        txn.commit().await.map_err(db_err)
+        tombstone::Entity::insert(tombstone::ActiveModel {
+            tenant_id: Set(tenant.0),
+            brand_id: Set(id.0),
+            deleted_at: Set(now),
+        })
+        .exec_without_returning(&txn)
+        .await
+        .map_err(db_err)?;
+        txn.commit().await.map_err(db_err)?;
+        // Committed: the brand is gone, and with the version bumped no ingest
+        // or backfill adds anything for it any more.
+        if let Err(e) = purge_brand(&self.db, tenant, id).await {
+            tracing::warn!(error = %e, brand = %id.0, "brand purge cut short; the background worker finishes it");
+        }
+        Ok(())
+    }
+
+    async fn purge_deleted_brands(&self, limit: u64) -> DomainResult<u64> {
+        let pending = tombstone::Entity::find()
+            .order_by_asc(tombstone::Column::DeletedAt)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        for t in &pending {
+            purge_brand(&self.db, TenantId(t.tenant_id), BrandId(t.brand_id)).await?;
+        }
+        Ok(pending.len() as u64)
     }
 
     async fn missing_brands(&self, tenant: TenantId, ids: &[BrandId]) -> DomainResult<Vec<BrandId>> {

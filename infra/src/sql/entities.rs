@@ -218,6 +218,21 @@ pub mod tenant_counter {
     no_relations!();
 }
 
+pub mod brand_tombstone {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "brand_tombstones")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub brand_id: Uuid,
+        pub deleted_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
 pub mod post {
     use sea_orm::entity::prelude::*;
 

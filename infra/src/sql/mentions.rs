@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use smrm_domain::ids::{BrandId, MentionId, PostId, TenantId, UserId};
 use smrm_domain::metrics::EngagementSums;
@@ -29,7 +29,7 @@ use super::entities::{brand, mention, post, tenant_counter as counter};
 use super::rollups::{self, Deltas, hour_of};
 use super::{SqlStore, db_err, from_json, to_json};
 
-/// Rows per INSERT, well under PostgreSQL's 65,535 bind parameters.
+/// Rows per INSERT (and per id lookup), well under the bind-parameter limits.
 const CHUNK: usize = 500;
 
 fn corrupt(what: &str, value: &str) -> DomainError {
@@ -44,33 +44,33 @@ fn to_u64(v: Option<i64>) -> Option<u64> {
     v.map(|n| u64::try_from(n).unwrap_or(0))
 }
 
-fn post_row(tenant: TenantId, p: &Post, folded: Option<String>) -> post::ActiveModel {
+fn post_row(tenant: TenantId, p: &Post, folded: Option<String>) -> post::Model {
     let i = &p.input;
-    post::ActiveModel {
-        tenant_id: Set(tenant.0),
-        id: Set(p.id.0),
-        platform: Set(i.platform.clone()),
-        external_id: Set(i.external_id.clone()),
-        source_type: Set(i.source_type.as_str().into()),
-        url: Set(i.url.clone()),
-        title: Set(i.title.clone()),
-        text: Set(i.text.clone()),
-        text_folded: Set(folded),
-        language: Set(i.language.clone()),
-        published_at: Set(i.published_at),
-        author_external_id: Set(i.author.external_id.clone()),
-        author_handle: Set(i.author.handle.clone()),
-        author_name: Set(i.author.name.clone()),
-        author_followers: Set(to_i64(i.author.followers)),
-        likes: Set(to_i64(i.likes)),
-        comments: Set(to_i64(i.comments)),
-        reposts: Set(to_i64(i.reposts)),
-        views: Set(to_i64(i.views)),
-        reach: Set(to_i64(i.reach)),
-        provided_sentiment: Set(i.sentiment.map(|s| s.as_str().into())),
-        auto_label: Set(p.auto.label.as_str().into()),
-        auto_score: Set(p.auto.score),
-        created_at: Set(p.created_at),
+    post::Model {
+        tenant_id: tenant.0,
+        id: p.id.0,
+        platform: i.platform.clone(),
+        external_id: i.external_id.clone(),
+        source_type: i.source_type.as_str().into(),
+        url: i.url.clone(),
+        title: i.title.clone(),
+        text: i.text.clone(),
+        text_folded: folded,
+        language: i.language.clone(),
+        published_at: i.published_at,
+        author_external_id: i.author.external_id.clone(),
+        author_handle: i.author.handle.clone(),
+        author_name: i.author.name.clone(),
+        author_followers: to_i64(i.author.followers),
+        likes: to_i64(i.likes),
+        comments: to_i64(i.comments),
+        reposts: to_i64(i.reposts),
+        views: to_i64(i.views),
+        reach: to_i64(i.reach),
+        provided_sentiment: i.sentiment.map(|s| s.as_str().into()),
+        auto_label: p.auto.label.as_str().into(),
+        auto_score: p.auto.score,
+        created_at: p.created_at,
     }
 }
 
@@ -112,28 +112,28 @@ fn to_post(m: post::Model) -> DomainResult<Post> {
     })
 }
 
-fn mention_row(tenant: TenantId, p: &Post, m: &NewMention, seq: i64) -> mention::ActiveModel {
-    mention::ActiveModel {
-        tenant_id: Set(tenant.0),
-        id: Set(m.id.0),
-        post_id: Set(p.id.0),
-        brand_id: Set(m.brand_id.0),
-        seq: Set(seq),
-        link: Set(m.link.as_str().into()),
-        platform: Set(p.input.platform.clone()),
-        source_type: Set(p.input.source_type.as_str().into()),
-        published_at: Set(p.input.published_at),
-        author_key: Set(author_key(&p.input.author.handle)),
-        sentiment_label: Set(m.sentiment.label.as_str().into()),
-        sentiment_score: Set(m.sentiment.score),
-        sentiment_origin: Set(m.sentiment.origin.as_str().into()),
-        status: Set(MentionStatus::New.as_str().into()),
-        assignee_id: Set(None),
-        tags: Set(to_json(&Vec::<String>::new())),
-        restricted: Set(p.restricted()),
-        matched_words: Set(to_json(&m.matched_words)),
-        created_at: Set(p.created_at),
-        updated_at: Set(p.created_at),
+fn mention_row(tenant: TenantId, p: &Post, m: &NewMention, seq: i64) -> mention::Model {
+    mention::Model {
+        tenant_id: tenant.0,
+        id: m.id.0,
+        post_id: p.id.0,
+        brand_id: m.brand_id.0,
+        seq,
+        link: m.link.as_str().into(),
+        platform: p.input.platform.clone(),
+        source_type: p.input.source_type.as_str().into(),
+        published_at: p.input.published_at,
+        author_key: author_key(&p.input.author.handle),
+        sentiment_label: m.sentiment.label.as_str().into(),
+        sentiment_score: m.sentiment.score,
+        sentiment_origin: m.sentiment.origin.as_str().into(),
+        status: MentionStatus::New.as_str().into(),
+        assignee_id: None,
+        tags: to_json(&Vec::<String>::new()),
+        restricted: p.restricted(),
+        matched_words: to_json(&m.matched_words),
+        created_at: p.created_at,
+        updated_at: p.created_at,
     }
 }
 
@@ -160,49 +160,64 @@ fn to_mention(m: mention::Model, post: Post) -> DomainResult<Mention> {
     })
 }
 
-/// Locks the tenant's counter row for the rest of the transaction (creating
-/// it on first use): a tenant's ingests and backfills run one at a time, so
-/// `seq` order is commit order and a poller never skips a late mention.
-async fn lock_counter(txn: &DatabaseTransaction, tenant: TenantId) -> DomainResult<(i64, i64)> {
-    counter::Entity::insert(counter::ActiveModel {
-        tenant_id: Set(tenant.0),
-        mention_seq: Set(0),
-        brand_version: Set(0),
-    })
-    .on_conflict_do_nothing()
-    .exec_without_returning(txn)
-    .await
-    .map_err(db_err)?;
-    counter::Entity::update_many()
-        .col_expr(counter::Column::MentionSeq, Expr::col(counter::Column::MentionSeq))
-        .filter(counter::Column::TenantId.eq(tenant.0))
-        .exec(txn)
+/// Locks the tenant's counter row for the rest of the transaction and
+/// reserves the next `reserve` sequence numbers, in one statement: a tenant's
+/// ingests and backfills hold it one at a time, so `seq` order is commit
+/// order and a poller never skips a late mention. Returns the last number
+/// used before the reservation and the tenant's brand version.
+async fn lock_counter(txn: &DatabaseTransaction, tenant: TenantId, reserve: i64) -> DomainResult<(i64, i64)> {
+    for _ in 0..2 {
+        let rows = counter::Entity::update_many()
+            .col_expr(counter::Column::MentionSeq, Expr::col(counter::Column::MentionSeq).add(reserve))
+            .filter(counter::Column::TenantId.eq(tenant.0))
+            .exec_with_returning(txn)
+            .await
+            .map_err(db_err)?;
+        if let Some(row) = rows.into_iter().next() {
+            return Ok((row.mention_seq - reserve, row.brand_version));
+        }
+        // The tenant's first mention: create the row, then lock it.
+        counter::Entity::insert(counter::ActiveModel {
+            tenant_id: Set(tenant.0),
+            mention_seq: Set(0),
+            brand_version: Set(0),
+        })
+        .on_conflict_do_nothing()
+        .exec_without_returning(txn)
         .await
         .map_err(db_err)?;
-    let row = counter::Entity::find_by_id(tenant.0).one(txn).await.map_err(db_err)?;
-    Ok(row.map(|r| (r.mention_seq, r.brand_version)).unwrap_or((0, 0)))
+    }
+    Err(DomainError::Internal("the tenant's counter row cannot be created".into()))
 }
 
-async fn set_seq(txn: &DatabaseTransaction, tenant: TenantId, seq: i64) -> DomainResult<()> {
-    counter::Entity::update_many()
-        .col_expr(counter::Column::MentionSeq, Expr::value(seq))
-        .filter(counter::Column::TenantId.eq(tenant.0))
-        .exec(txn)
-        .await
-        .map_err(db_err)?;
-    Ok(())
-}
-
-async fn insert_chunks<A: sea_orm::ActiveModelTrait + Send>(
-    txn: &DatabaseTransaction,
-    rows: Vec<A>,
-) -> DomainResult<()> {
+async fn insert_mentions(txn: &DatabaseTransaction, rows: Vec<mention::Model>) -> DomainResult<()> {
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<A> = rows.by_ref().take(CHUNK).collect();
-        A::Entity::insert_many(chunk).exec_without_returning(txn).await.map_err(db_err)?;
+        let chunk = rows.by_ref().take(CHUNK).map(IntoActiveModel::into_active_model);
+        mention::Entity::insert_many(chunk).exec_without_returning(txn).await.map_err(db_err)?;
     }
     Ok(())
+}
+
+/// Inserts the posts not stored yet (the unique index on platform and
+/// external id decides) and returns the ids of those it stored.
+async fn insert_new_posts(txn: &DatabaseTransaction, rows: Vec<post::Model>) -> DomainResult<HashSet<Uuid>> {
+    let mut inserted = HashSet::with_capacity(rows.len());
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk = rows.by_ref().take(CHUNK).map(IntoActiveModel::into_active_model);
+        let keys = post::Entity::insert_many(chunk)
+            .on_conflict(
+                OnConflict::columns([post::Column::TenantId, post::Column::Platform, post::Column::ExternalId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_with_returning_keys(txn)
+            .await
+            .map_err(db_err)?;
+        inserted.extend(keys.into_iter().map(|(_, id)| id));
+    }
+    Ok(inserted)
 }
 
 async fn posts_by_id(db: &impl ConnectionTrait, tenant: TenantId, ids: Vec<Uuid>) -> DomainResult<HashMap<Uuid, Post>> {
@@ -295,29 +310,17 @@ impl MentionRepository for SqlStore {
         brand_version: i64,
     ) -> DomainResult<Option<IngestOutcome>> {
         let txn = self.db.begin().await.map_err(db_err)?;
-        let (mut seq, current) = lock_counter(&txn, tenant).await?;
-        if current != brand_version {
-            // A brand query changed after the batch was matched: match again.
-            return Ok(None);
-        }
 
         // Insert the posts, skipping those already stored: the unique index
-        // decides, and RETURNING says which rows are new (one round trip per
-        // chunk, no lookup whose cost would grow with the stored posts).
-        let mut inserted: HashSet<Uuid> = HashSet::with_capacity(posts.len());
-        for chunk in posts.chunks(CHUNK) {
-            let keys =
-                post::Entity::insert_many(chunk.iter().map(|p| post_row(tenant, &p.post, p.folded_text.clone())))
-                    .on_conflict(
-                        OnConflict::columns([post::Column::TenantId, post::Column::Platform, post::Column::ExternalId])
-                            .do_nothing()
-                            .to_owned(),
-                    )
-                    .exec_with_returning_keys(&txn)
-                    .await
-                    .map_err(db_err)?;
-            inserted.extend(keys.into_iter().map(|(_, id)| id));
-        }
+        // decides, and RETURNING says which rows are new (no lookup whose
+        // cost would grow with the stored posts). This runs before the
+        // tenant's counter lock, so concurrent batches write their posts in
+        // parallel; they go in key order, so two overlapping batches wait on
+        // each other's rows instead of deadlocking.
+        let mut rows: Vec<post::Model> =
+            posts.iter().map(|p| post_row(tenant, &p.post, p.folded_text.clone())).collect();
+        rows.sort_unstable_by(|a, b| (&a.platform, &a.external_id).cmp(&(&b.platform, &b.external_id)));
+        let inserted = insert_new_posts(&txn, rows).await?;
         let (fresh, dup): (Vec<NewPost>, Vec<NewPost>) =
             posts.into_iter().partition(|p| inserted.contains(&p.post.id.0));
         let mut outcome = IngestOutcome {
@@ -325,19 +328,32 @@ impl MentionRepository for SqlStore {
             unmatched: fresh.iter().filter(|p| p.mentions.is_empty()).count(),
             created: Vec::new(),
         };
-        let mut mention_rows = Vec::new();
+        // Rollups before the counter lock too, so only the mention rows wait
+        // for it (the lock order of every writer: mention rows it changes,
+        // rollup rows in key order, the counter; see `rollups::Deltas`).
         let mut deltas = Deltas::default();
+        for p in &fresh {
+            for m in &p.mentions {
+                deltas.add(m.brand_id, &p.post, m.sentiment.label, 1);
+            }
+        }
+        deltas.apply(&txn, tenant).await?;
+        let count = fresh.iter().map(|p| p.mentions.len() as i64).sum();
+        let (mut seq, current) = lock_counter(&txn, tenant, count).await?;
+        if current != brand_version {
+            // A brand query changed after the batch was matched: match again
+            // (rolling back, the rollups included).
+            return Ok(None);
+        }
+        let mut mention_rows = Vec::new();
         for p in &fresh {
             for m in &p.mentions {
                 seq += 1;
                 mention_rows.push(mention_row(tenant, &p.post, m, seq));
-                deltas.add(m.brand_id, &p.post, m.sentiment.label, 1);
                 outcome.created.push(m.id);
             }
         }
-        insert_chunks(&txn, mention_rows).await?;
-        deltas.apply(&txn, tenant).await?;
-        set_seq(&txn, tenant, seq).await?;
+        insert_mentions(&txn, mention_rows).await?;
         txn.commit().await.map_err(db_err)?;
         Ok(Some(outcome))
     }
@@ -609,7 +625,6 @@ impl MentionRepository for SqlStore {
         matched: Vec<(PostId, NewMention)>,
     ) -> DomainResult<(u64, u64)> {
         let txn = self.db.begin().await.map_err(db_err)?;
-        let (mut seq, _) = lock_counter(&txn, tenant).await?;
         let existing = mention::Entity::find()
             .filter(mention::Column::TenantId.eq(tenant.0))
             .filter(mention::Column::BrandId.eq(brand.0))
@@ -650,24 +665,33 @@ impl MentionRepository for SqlStore {
         let add: Vec<(PostId, NewMention)> = matched.into_iter().filter(|(p, _)| !have.contains(&p.0)).collect();
         let ids = add.iter().map(|(p, _)| p.0).chain(removed_posts.iter().map(|(p, _)| *p)).collect();
         let posts = posts_by_id(&txn, tenant, ids).await?;
-        let mut rows = Vec::with_capacity(add.len());
+        let add: Vec<(&Post, &NewMention)> = add.iter().filter_map(|(p, m)| Some((posts.get(&p.0)?, m))).collect();
         let mut deltas = Deltas::default();
-        for (p, m) in &add {
-            if let Some(post) = posts.get(&p.0) {
-                seq += 1;
-                rows.push(mention_row(tenant, post, m, seq));
-                deltas.add(brand, post, m.sentiment.label, 1);
-            }
+        for (post, m) in &add {
+            deltas.add(brand, post, m.sentiment.label, 1);
         }
         for (p, label) in &removed_posts {
             if let Some(post) = posts.get(p) {
                 deltas.add(brand, post, *label, -1);
             }
         }
-        let added = rows.len() as u64;
-        insert_chunks(&txn, rows).await?;
+        // The lock order of every writer: mention rows, rollups, the counter.
         deltas.apply(&txn, tenant).await?;
-        set_seq(&txn, tenant, seq).await?;
+        let (mut seq, _) = lock_counter(&txn, tenant, add.len() as i64).await?;
+        if brand::Entity::find_by_id((tenant.0, brand.0)).one(&txn).await.map_err(db_err)?.is_none() {
+            // Deleted since the claim: nothing may be written for it (no
+            // foreign key would stop it on PostgreSQL).
+            return Ok((0, 0));
+        }
+        let rows: Vec<mention::Model> = add
+            .iter()
+            .map(|(post, m)| {
+                seq += 1;
+                mention_row(tenant, post, m, seq)
+            })
+            .collect();
+        let added = rows.len() as u64;
+        insert_mentions(&txn, rows).await?;
         txn.commit().await.map_err(db_err)?;
         Ok((added, removed.len() as u64))
     }

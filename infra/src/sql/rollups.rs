@@ -1,7 +1,7 @@
 //! Hourly rollups of mentions: written in the same transaction as every
 //! change of their inputs (ingest, backfill, a manual label), read by reports.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::entities::{brand_hour, rollup};
 use super::{SqlStore, db_err};
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
     brand: Uuid,
     hour: DateTime<Utc>,
@@ -35,7 +35,7 @@ struct Sums {
     reach: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct AuthorKey {
     brand: Uuid,
     day: DateTime<Utc>,
@@ -103,9 +103,11 @@ async fn upsert<A: sea_orm::ActiveModelTrait + Send>(
 }
 
 /// Changes to the rollups (hourly and per author), collected in memory and
-/// written at once.
+/// written at once. Ordered maps: every writer (ingest, backfill, a manual
+/// label, a brand's deletion) touches rollup rows in the same key order, so
+/// two transactions wait for each other instead of deadlocking.
 #[derive(Debug, Default)]
-pub(crate) struct Deltas(HashMap<Key, Sums>, HashMap<AuthorKey, AuthorSums>);
+pub(crate) struct Deltas(BTreeMap<Key, Sums>, BTreeMap<AuthorKey, AuthorSums>);
 
 fn n(v: Option<u64>) -> i64 {
     v.map(|x| i64::try_from(x).unwrap_or(i64::MAX)).unwrap_or(0)
@@ -201,13 +203,37 @@ impl Deltas {
     }
 }
 
+/// Removes every rollup row of `brand`, in the tables' usual write order.
+pub(crate) async fn delete_brand(db: &impl ConnectionTrait, tenant: TenantId, brand: BrandId) -> DomainResult<()> {
+    use super::entities::author_rollup as ar;
+    ar::Entity::delete_many()
+        .filter(ar::Column::TenantId.eq(tenant.0))
+        .filter(ar::Column::BrandId.eq(brand.0))
+        .exec(db)
+        .await
+        .map_err(db_err)?;
+    brand_hour::Entity::delete_many()
+        .filter(brand_hour::Column::TenantId.eq(tenant.0))
+        .filter(brand_hour::Column::BrandId.eq(brand.0))
+        .exec(db)
+        .await
+        .map_err(db_err)?;
+    rollup::Entity::delete_many()
+        .filter(rollup::Column::TenantId.eq(tenant.0))
+        .filter(rollup::Column::BrandId.eq(brand.0))
+        .exec(db)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
 /// The same changes summed per brand and hour, into the coarsest rollup.
 async fn apply_brand_hours(
     db: &impl ConnectionTrait,
     tenant: TenantId,
-    hourly: &HashMap<Key, Sums>,
+    hourly: &BTreeMap<Key, Sums>,
 ) -> DomainResult<()> {
-    let mut coarse: HashMap<(Uuid, DateTime<Utc>), Sums> = HashMap::new();
+    let mut coarse: BTreeMap<(Uuid, DateTime<Utc>), Sums> = BTreeMap::new();
     for (k, s) in hourly {
         coarse.entry((k.brand, k.hour)).or_default().add(s);
     }
@@ -246,7 +272,7 @@ async fn apply_brand_hours(
 async fn apply_authors(
     db: &impl ConnectionTrait,
     tenant: TenantId,
-    authors: HashMap<AuthorKey, AuthorSums>,
+    authors: BTreeMap<AuthorKey, AuthorSums>,
 ) -> DomainResult<()> {
     use super::entities::author_rollup as ar;
     let rows: Vec<ar::ActiveModel> = authors
