@@ -8,11 +8,8 @@ use smrm_domain::model::access::{ApiKey, Role, User};
 use smrm_domain::model::brand::{Brand, BrandInput, BrandPatch};
 use smrm_domain::model::competitor_set::{CompetitorSet, CompetitorSetInput, CompetitorSetPatch};
 use smrm_domain::model::tenant::Tenant;
-use smrm_domain::page::Page;
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-use crate::extract::encode_cursor;
 
 /// For PATCH bodies: an absent field is left as it is; `null` is refused
 /// (422), since none of these fields can be empty.
@@ -39,13 +36,14 @@ macro_rules! list_type {
             pub next_cursor: Option<String>,
         }
 
-        impl<T: Into<$item>> From<Page<T>> for $name {
-            fn from(page: Page<T>) -> Self {
-                Self { data: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_after.map(encode_cursor) }
+        impl<T: Into<$item>> From<smrm_domain::page::Page<T>> for $name {
+            fn from(page: smrm_domain::page::Page<T>) -> Self {
+                Self { data: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_after.map($crate::extract::encode_cursor) }
             }
         }
     )*};
 }
+pub(crate) use list_type;
 
 list_type! {
     /// A page of users.

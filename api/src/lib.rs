@@ -3,6 +3,7 @@
 
 pub mod audit_html;
 pub mod auth;
+pub mod communication_dto;
 pub mod config;
 pub mod dto;
 pub mod extract;

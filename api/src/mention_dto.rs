@@ -31,6 +31,7 @@ macro_rules! dto_enum {
         }
     };
 }
+pub(crate) use dto_enum;
 
 dto_enum!(
     /// `social`, `forum`, `review`, `blog`, `messenger`, `video` are user-generated; `news`, `print`, `radio`, `tv` are media.
@@ -164,7 +165,7 @@ pub struct SentimentDto {
     "likes": 14, "comments": 3, "reposts": 1, "views": 900, "reach": null,
     "sentiment": {"label": "positive", "score": 0.5, "origin": "auto"}, "status": "new", "assignee_id": null,
     "tags": [], "restricted": false, "matched_words": ["дейнетом"],
-    "created_at": "2026-11-25T18:31:02Z", "updated_at": "2026-11-25T18:31:02Z"
+    "created_at": "2026-11-25T18:31:02Z", "updated_at": "2026-11-25T18:31:02Z", "first_response_at": null
 }))]
 pub struct MentionDto {
     pub id: Uuid,
@@ -196,6 +197,8 @@ pub struct MentionDto {
     pub matched_words: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When its first official answer was given; `null` until one is logged.
+    pub first_response_at: Option<DateTime<Utc>>,
 }
 
 impl From<Mention> for MentionDto {
@@ -237,6 +240,7 @@ impl From<Mention> for MentionDto {
             matched_words: m.matched_words,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            first_response_at: m.first_response_at,
         }
     }
 }
@@ -251,11 +255,11 @@ pub struct MentionList {
 }
 
 /// `absent` → `None`; `null` → `Some(None)`; a value → `Some(Some(v))`.
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
 }
 

@@ -13,6 +13,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use smrm_domain::ports::{Clock, ReportCache, SystemClock};
 use smrm_domain::services::access::AccessService;
 use smrm_domain::services::brands::BrandService;
+use smrm_domain::services::communication::CommunicationService;
 use smrm_domain::services::competitor_sets::CompetitorSetService;
 use smrm_domain::services::mentions::MentionService;
 use smrm_domain::services::reports::ReportService;
@@ -78,6 +79,13 @@ impl Application {
                 cache: cache.clone(),
                 clock: clock.clone(),
             },
+            communication: CommunicationService {
+                repo: store.clone(),
+                mentions: store.clone(),
+                brands: store.clone(),
+                cache: cache.clone(),
+                clock: clock.clone(),
+            },
             sets: CompetitorSetService {
                 sets: store.clone(),
                 brands: store.clone(),
@@ -95,6 +103,7 @@ impl Application {
             ),
             reports: ReportService {
                 mentions: store.clone(),
+                answers: store.clone(),
                 brands: store.clone(),
                 sets: store.clone(),
                 tenants: store.clone(),

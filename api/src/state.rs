@@ -7,6 +7,7 @@ use actix_web::web::Data;
 use smrm_domain::ports::{Clock, IdempotencyStore, Readiness, ReportCache};
 use smrm_domain::services::access::AccessService;
 use smrm_domain::services::brands::BrandService;
+use smrm_domain::services::communication::CommunicationService;
 use smrm_domain::services::competitor_sets::CompetitorSetService;
 use smrm_domain::services::mentions::MentionService;
 use smrm_domain::services::reports::ReportService;
@@ -18,6 +19,7 @@ pub struct AppState {
     pub config: Config,
     pub access: AccessService,
     pub brands: BrandService,
+    pub communication: CommunicationService,
     pub sets: CompetitorSetService,
     pub mentions: MentionService,
     pub reports: ReportService,

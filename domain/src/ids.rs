@@ -48,4 +48,14 @@ id_type!(
     CompetitorSetId,
     PostId,
     MentionId,
+    TemplateId,
+    ResponseId,
+    PlacementId,
+    WebhookId,
+    /// One event for one webhook endpoint: its `webhook-id`, the same on every attempt.
+    MessageId,
+    AttemptId,
+    AlertRuleId,
+    AlertId,
+    SourceId,
 );

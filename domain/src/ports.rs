@@ -8,11 +8,17 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::DomainResult;
-use crate::ids::{ApiKeyId, BrandId, CompetitorSetId, MentionId, PostId, RefreshTokenId, SessionId, TenantId, UserId};
+use crate::ids::{
+    ApiKeyId, BrandId, CompetitorSetId, MentionId, PlacementId, PostId, RefreshTokenId, SessionId, SourceId,
+    TemplateId, TenantId, UserId,
+};
 use crate::model::access::{ApiKey, RefreshToken, Session, User};
 use crate::model::brand::Brand;
+use crate::model::communication::{OfficialResponse, Placement, PlacementFilter, ResponseTemplate};
 use crate::model::competitor_set::CompetitorSet;
-use crate::model::mention::{Mention, MentionFilter, MentionOrder, NewMention, NewPost, Post, Sentiment};
+use crate::model::mention::{
+    Mention, MentionFilter, MentionOrder, NewMention, NewPost, Post, Sentiment, SentimentLabel, SourceType,
+};
 use crate::model::tenant::Tenant;
 use crate::page::{Page, PageRequest};
 
@@ -433,4 +439,64 @@ pub struct AuthorRow {
     pub negative: u64,
     pub engagement: u64,
     pub reach: u64,
+}
+
+/// When a mention got its first official answer, for the response report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnsweredMention {
+    pub sentiment: SentimentLabel,
+    pub published_at: DateTime<Utc>,
+    pub first_response_at: DateTime<Utc>,
+}
+
+/// Which answered mentions the response report reads: one brand's, published
+/// in `[from, to)`.
+#[derive(Debug, Clone)]
+pub struct AnsweredQuery {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub platform: Option<String>,
+    pub source_type: Option<SourceType>,
+}
+
+#[async_trait]
+pub trait CommunicationRepository: Send + Sync {
+    /// Conflict when the tenant has a template of that name.
+    async fn insert_template(&self, tenant: TenantId, t: &ResponseTemplate) -> DomainResult<()>;
+    async fn get_template(&self, tenant: TenantId, id: TemplateId) -> DomainResult<ResponseTemplate>;
+    async fn list_templates(&self, tenant: TenantId, page: PageRequest) -> DomainResult<Page<ResponseTemplate>>;
+    /// Every template for mentions of this sentiment (suggestions).
+    async fn templates_for(&self, tenant: TenantId, sentiment: SentimentLabel) -> DomainResult<Vec<ResponseTemplate>>;
+    async fn update_template(&self, tenant: TenantId, t: &ResponseTemplate) -> DomainResult<()>;
+    async fn delete_template(&self, tenant: TenantId, id: TemplateId) -> DomainResult<()>;
+
+    /// Logs the answer, and in the same transaction makes its mention
+    /// `answered` and keeps the earliest answer time on it.
+    async fn insert_response(&self, tenant: TenantId, r: &OfficialResponse, now: DateTime<Utc>) -> DomainResult<()>;
+    /// A mention's answers, oldest first.
+    async fn list_responses(
+        &self,
+        tenant: TenantId,
+        mention: MentionId,
+        page: PageRequest,
+    ) -> DomainResult<Page<OfficialResponse>>;
+    async fn answered_mentions(
+        &self,
+        tenant: TenantId,
+        brand: BrandId,
+        q: &AnsweredQuery,
+    ) -> DomainResult<Vec<AnsweredMention>>;
+
+    async fn insert_placement(&self, tenant: TenantId, p: &Placement) -> DomainResult<()>;
+    async fn get_placement(&self, tenant: TenantId, id: PlacementId) -> DomainResult<Placement>;
+    async fn list_placements(
+        &self,
+        tenant: TenantId,
+        filter: &PlacementFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<Placement>>;
+    async fn update_placement(&self, tenant: TenantId, p: &Placement) -> DomainResult<()>;
+    async fn delete_placement(&self, tenant: TenantId, id: PlacementId) -> DomainResult<()>;
+    /// Whether the tenant has this feed source.
+    async fn source_exists(&self, tenant: TenantId, id: SourceId) -> DomainResult<bool>;
 }

@@ -4,6 +4,7 @@ mod access;
 mod api_keys;
 mod brands;
 mod cache;
+mod communication;
 mod competitor_sets;
 mod conventions;
 mod idempotency;

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod brands;
+pub mod communication;
 pub mod competitor_sets;
 pub mod mentions;
 pub mod reports;
@@ -18,6 +19,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     service::configure(cfg);
     access::configure(cfg);
     brands::configure(cfg);
+    communication::configure(cfg);
     competitor_sets::configure(cfg);
     mentions::configure(cfg);
     reports::configure(cfg);

@@ -138,6 +138,8 @@ pub struct Mention {
     pub matched_words: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When its first official answer was given (`None`: not answered).
+    pub first_response_at: Option<DateTime<Utc>>,
 }
 
 impl Mention {
@@ -237,6 +239,26 @@ pub fn plausible_time(t: DateTime<Utc>) -> bool {
     (1970..=9999).contains(&t.year())
 }
 
+/// A platform slug: `vk`, `telegram`, `x`, `youtube`, `otzovik`, …
+pub fn check_platform(v: &mut Violations, field: impl Into<String>, platform: &str) {
+    if platform.is_empty()
+        || platform.len() > 32
+        || !platform.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    {
+        v.add(field, "must be a slug of 1–32 characters a–z, 0–9, `_`, `-` (e.g. `vk`, `telegram`)");
+    }
+}
+
+/// An `http://` or `https://` URL of at most 2048 characters.
+pub fn check_http_url(v: &mut Violations, field: impl Into<String>, url: &str) {
+    if url.len() > 2048
+        || !(url.starts_with("https://") || url.starts_with("http://"))
+        || url.chars().any(char::is_whitespace)
+    {
+        v.add(field, "must be an http(s) URL of at most 2048 characters");
+    }
+}
+
 /// Validates a batch; every error names its item (`items[17].platform`).
 /// `unknown_brands`: the `brand_id`s that are not brands of the tenant.
 pub fn check_batch(items: &[PostInput], unknown_brands: &HashSet<BrandId>, now: DateTime<Utc>) -> Vec<FieldError> {
@@ -247,16 +269,9 @@ pub fn check_batch(items: &[PostInput], unknown_brands: &HashSet<BrandId>, now: 
     for (i, p) in items.iter().enumerate() {
         let at = |f: &str| format!("items[{i}].{f}");
         check_len(&mut v, at("external_id"), &p.external_id, 200, true);
-        if p.platform.is_empty()
-            || p.platform.len() > 32
-            || !p.platform.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-        {
-            v.add(at("platform"), "must be a slug of 1–32 characters a–z, 0–9, `_`, `-` (e.g. `vk`, `telegram`)");
-        }
-        if let Some(url) = &p.url
-            && (url.len() > 2048 || !(url.starts_with("https://") || url.starts_with("http://")))
-        {
-            v.add(at("url"), "must be an http(s) URL of at most 2048 characters");
+        check_platform(&mut v, at("platform"), &p.platform);
+        if let Some(url) = &p.url {
+            check_http_url(&mut v, at("url"), url);
         }
         if let Some(title) = &p.title {
             check_len(&mut v, at("title"), title, 1000, false);

@@ -1,5 +1,6 @@
 pub mod access;
 pub mod brands;
+pub mod communication;
 pub mod competitor_sets;
 pub mod mentions;
 pub mod reports;

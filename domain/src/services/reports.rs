@@ -14,8 +14,8 @@ use crate::model::competitor_set::CompetitorSet;
 use crate::model::mention::{SentimentLabel, SourceType};
 use crate::page::PageRequest;
 use crate::ports::{
-    AuthorQuery, AuthorRow, BrandRepository, CompetitorSetRepository, MentionRepository, RollupGroup, RollupQuery,
-    RollupRow, TenantRepository,
+    AnsweredQuery, AuthorQuery, AuthorRow, BrandRepository, CommunicationRepository, CompetitorSetRepository,
+    MentionRepository, RollupGroup, RollupQuery, RollupRow, TenantRepository,
 };
 
 /// The common parameters of every report.
@@ -71,6 +71,8 @@ pub struct EngagementReport {
 
 pub struct ReportService {
     pub mentions: Arc<dyn MentionRepository>,
+    /// Official answers, for the response report.
+    pub answers: Arc<dyn CommunicationRepository>,
     pub brands: Arc<dyn BrandRepository>,
     pub sets: Arc<dyn CompetitorSetRepository>,
     pub tenants: Arc<dyn TenantRepository>,
@@ -455,8 +457,19 @@ impl ReportService {
     ) -> DomainResult<ResponseStats> {
         let rows = self.rows(who, &[brand], p, Some(SentimentLabel::Negative), RollupGroup::Brand).await?;
         let negative_total = rows.iter().map(|r| r.sums.mentions).sum();
-        let answered: Vec<f64> = Vec::new();
-        let negative_answered = 0;
+        let q = AnsweredQuery {
+            from: p.period.from,
+            to: p.period.to,
+            platform: p.platform.clone(),
+            source_type: p.source_type,
+        };
+        let answered_mentions = self.answers.answered_mentions(who.tenant_id, brand, &q).await?;
+        let negative_answered =
+            answered_mentions.iter().filter(|a| a.sentiment == SentimentLabel::Negative).count() as u64;
+        let answered: Vec<f64> = answered_mentions
+            .iter()
+            .map(|a| (a.first_response_at - a.published_at).num_microseconds().unwrap_or(i64::MAX).max(0) as f64 / 1e6)
+            .collect();
         Ok(ResponseStats {
             negative_total,
             negative_answered,

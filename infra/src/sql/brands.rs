@@ -22,8 +22,8 @@ use super::{SqlStore, db_err, from_json, to_json};
 
 /// The second step of a brand's deletion: its mentions, then its rollups
 /// (the order in which ingest, backfill and a manual label lock them: no
-/// foreign key cascades them on PostgreSQL, see migration 6), then its
-/// tombstone. Idempotent.
+/// foreign key cascades them on PostgreSQL, see migration 6), its answers,
+/// placements and alert rules, then its tombstone. Idempotent.
 async fn purge_brand(db: &DatabaseConnection, tenant: TenantId, id: BrandId) -> DomainResult<()> {
     let txn = db.begin().await.map_err(db_err)?;
     mention::Entity::delete_many()
@@ -33,6 +33,25 @@ async fn purge_brand(db: &DatabaseConnection, tenant: TenantId, id: BrandId) -> 
         .await
         .map_err(db_err)?;
     super::rollups::delete_brand(&txn, tenant, id).await?;
+    use super::entities::{alert_rule, mention_response, placement};
+    mention_response::Entity::delete_many()
+        .filter(mention_response::Column::TenantId.eq(tenant.0))
+        .filter(mention_response::Column::BrandId.eq(id.0))
+        .exec(&txn)
+        .await
+        .map_err(db_err)?;
+    placement::Entity::delete_many()
+        .filter(placement::Column::TenantId.eq(tenant.0))
+        .filter(placement::Column::BrandId.eq(id.0))
+        .exec(&txn)
+        .await
+        .map_err(db_err)?;
+    alert_rule::Entity::delete_many()
+        .filter(alert_rule::Column::TenantId.eq(tenant.0))
+        .filter(alert_rule::Column::BrandId.eq(id.0))
+        .exec(&txn)
+        .await
+        .map_err(db_err)?;
     tombstone::Entity::delete_by_id((tenant.0, id.0)).exec(&txn).await.map_err(db_err)?;
     txn.commit().await.map_err(db_err)
 }

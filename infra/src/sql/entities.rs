@@ -301,6 +301,8 @@ pub mod mention {
         pub matched_words: Json,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// When its first official answer was given.
+        pub first_response_at: Option<DateTimeUtc>,
     }
     no_relations!();
 }
@@ -383,3 +385,150 @@ pub mod brand_hour {
     }
     no_relations!();
 }
+
+/// A tenant table keyed by `(tenant_id, id)`, with these other columns.
+macro_rules! tenant_table {
+    ($module:ident, $table:literal, { $($(#[$attr:meta])* $col:ident: $ty:ty),* $(,)? }) => {
+        // Not every item the derive generates is used for every table.
+        #[allow(dead_code)]
+        pub mod $module {
+            use sea_orm::entity::prelude::*;
+
+            #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model {
+                #[sea_orm(primary_key, auto_increment = false)]
+                pub tenant_id: Uuid,
+                #[sea_orm(primary_key, auto_increment = false)]
+                pub id: Uuid,
+                $($(#[$attr])* pub $col: $ty,)*
+            }
+            no_relations!();
+        }
+    };
+}
+
+tenant_table!(response_template, "response_templates", {
+    name: String,
+    sentiment: String,
+    platform: Option<String>,
+    language: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    body: String,
+    created_at: DateTimeUtc,
+    updated_at: DateTimeUtc,
+});
+
+tenant_table!(mention_response, "mention_responses", {
+    mention_id: Uuid,
+    brand_id: Uuid,
+    #[sea_orm(column_type = "Text")]
+    body: String,
+    template_id: Option<Uuid>,
+    author_kind: String,
+    author_id: Uuid,
+    responded_at: DateTimeUtc,
+    created_at: DateTimeUtc,
+});
+
+tenant_table!(placement, "placements", {
+    brand_id: Uuid,
+    platform: String,
+    url: String,
+    kind: String,
+    mention_id: Option<Uuid>,
+    source_id: Option<Uuid>,
+    posted_at: DateTimeUtc,
+    #[sea_orm(column_type = "Text", nullable)]
+    note: Option<String>,
+    author_kind: String,
+    author_id: Uuid,
+    created_at: DateTimeUtc,
+    updated_at: DateTimeUtc,
+});
+
+tenant_table!(source, "sources", {
+    kind: String,
+    url: String,
+    source_type: String,
+    platform: String,
+    poll_seconds: i32,
+    enabled: bool,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    next_poll_at: DateTimeUtc,
+    lease_until: Option<DateTimeUtc>,
+    last_polled_at: Option<DateTimeUtc>,
+    last_success_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    last_error: Option<String>,
+    last_error_at: Option<DateTimeUtc>,
+    posts_created: i64,
+    created_at: DateTimeUtc,
+    updated_at: DateTimeUtc,
+});
+
+tenant_table!(webhook, "webhooks", {
+    url: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    description: Option<String>,
+    #[sea_orm(column_type = "JsonBinary")]
+    events: Json,
+    secret: String,
+    previous_secret: Option<String>,
+    previous_secret_until: Option<DateTimeUtc>,
+    enabled: bool,
+    #[sea_orm(column_type = "Text", nullable)]
+    disabled_reason: Option<String>,
+    created_at: DateTimeUtc,
+    updated_at: DateTimeUtc,
+});
+
+tenant_table!(webhook_message, "webhook_messages", {
+    webhook_id: Uuid,
+    event: String,
+    subject_id: Uuid,
+    #[sea_orm(column_type = "Text", nullable)]
+    payload: Option<String>,
+    status: String,
+    attempts: i32,
+    next_attempt_at: DateTimeUtc,
+    lease_until: Option<DateTimeUtc>,
+    created_at: DateTimeUtc,
+    updated_at: DateTimeUtc,
+});
+
+tenant_table!(webhook_attempt, "webhook_attempts", {
+    message_id: Uuid,
+    webhook_id: Uuid,
+    event: String,
+    attempt: i32,
+    status_code: Option<i32>,
+    #[sea_orm(column_type = "Text", nullable)]
+    error: Option<String>,
+    created_at: DateTimeUtc,
+    next_attempt_at: Option<DateTimeUtc>,
+});
+
+tenant_table!(alert_rule, "alert_rules", {
+    brand_id: Uuid,
+    kind: String,
+    window_minutes: i32,
+    threshold: i64,
+    enabled: bool,
+    last_fired_at: Option<DateTimeUtc>,
+    created_at: DateTimeUtc,
+    updated_at: DateTimeUtc,
+});
+
+tenant_table!(alert, "alerts", {
+    rule_id: Uuid,
+    brand_id: Uuid,
+    kind: String,
+    window_start: DateTimeUtc,
+    window_end: DateTimeUtc,
+    count: i64,
+    baseline: f64,
+    threshold: i64,
+    fired_at: DateTimeUtc,
+});

@@ -134,6 +134,7 @@ fn mention_row(tenant: TenantId, p: &Post, m: &NewMention, seq: i64) -> mention:
         matched_words: to_json(&m.matched_words),
         created_at: p.created_at,
         updated_at: p.created_at,
+        first_response_at: None,
     }
 }
 
@@ -156,6 +157,7 @@ fn to_mention(m: mention::Model, post: Post) -> DomainResult<Mention> {
         matched_words: from_json(m.matched_words)?,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        first_response_at: m.first_response_at,
         post: Post { input: PostInput { brand_id: None, ..post.input }, ..post },
     })
 }

@@ -3,6 +3,7 @@
 
 mod access;
 mod brands;
+mod communication;
 mod entities;
 mod idempotency;
 mod mentions;
