@@ -17,7 +17,11 @@ use uuid::Uuid;
 pub struct TestApp {
     pub base: String,
     client: awc::Client,
+    /// The configuration it runs with (to restart it on the same database).
+    pub config: Config,
+    handle: actix_web::dev::ServerHandle,
     _schema: Option<SchemaGuard>,
+    _file: Option<FileGuard>,
 }
 
 /// An answer, read whole.
@@ -264,11 +268,144 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         None => None,
     };
     adjust(&mut config);
-    let app = Application::build(config).await.expect("the server starts");
+    start(config, schema, None).await
+}
+
+async fn start(config: Config, schema: Option<SchemaGuard>, file: Option<FileGuard>) -> TestApp {
+    let app = Application::build(config.clone()).await.expect("the server starts");
     let port = app.port();
+    let handle = app.handle();
     actix_web::rt::spawn(app.run());
     let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
-    TestApp { base: format!("http://127.0.0.1:{port}"), client, _schema: schema }
+    TestApp { base: format!("http://127.0.0.1:{port}"), client, config, handle, _schema: schema, _file: file }
+}
+
+/// A server whose database outlives it, so that `restart` finds the same
+/// data: a PostgreSQL schema as usual, or else an SQLite file (removed
+/// when the test ends) instead of an in-memory database.
+pub async fn spawn_durable_app(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let mut file = None;
+    let mut app = spawn_app_with(|c| {
+        if c.database_url.starts_with("sqlite:") {
+            let path = std::env::temp_dir().join(format!("smrm-test-{}.db", Uuid::now_v7().simple()));
+            c.database_url = format!("sqlite://{}?mode=rwc", path.display());
+            file = Some(FileGuard(path));
+        }
+        adjust(c);
+    })
+    .await;
+    app._file = file;
+    app
+}
+
+impl TestApp {
+    /// Stops the server as a shutdown signal would: in-flight requests and
+    /// the background workers' current steps finish first.
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+
+    /// Stops this server and starts another on the same database (see
+    /// `spawn_durable_app`), as after a crash or a deploy.
+    pub async fn restart(mut self) -> TestApp {
+        self.stop().await;
+        let (schema, file) = (self._schema.take(), self._file.take());
+        start(self.config.clone(), schema, file).await
+    }
+}
+
+/// Removes an SQLite test database file (and its journal files) at the end.
+struct FileGuard(std::path::PathBuf);
+
+impl Drop for FileGuard {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+        }
+    }
+}
+
+/// A request a `Receiver` got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: std::collections::HashMap<String, String>,
+    pub body: String,
+}
+
+/// A real HTTP endpoint on loopback that records every POST and answers
+/// the statuses it is given in order, then `then` (a webhook receiver, a CRM).
+pub struct Receiver {
+    pub url: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    script: std::sync::Arc<std::sync::Mutex<(std::collections::VecDeque<u16>, u16)>>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Receiver {
+    pub async fn start(statuses: &[u16], then: u16) -> Receiver {
+        use std::sync::{Arc, Mutex};
+        let log: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let script =
+            Arc::new(Mutex::new((statuses.iter().copied().collect::<std::collections::VecDeque<u16>>(), then)));
+        let (l, sc) = (log.clone(), script.clone());
+        let server = actix_web::HttpServer::new(move || {
+            let (l, sc) = (l.clone(), sc.clone());
+            actix_web::App::new().default_service(actix_web::web::to(
+                move |req: actix_web::HttpRequest, body: actix_web::web::Bytes| {
+                    let (l, sc) = (l.clone(), sc.clone());
+                    async move {
+                        let headers = req
+                            .headers()
+                            .iter()
+                            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+                            .collect();
+                        let status = {
+                            let mut sc = sc.lock().unwrap();
+                            let default = sc.1;
+                            sc.0.pop_front().unwrap_or(default)
+                        };
+                        l.lock().unwrap().push(Received { headers, body: String::from_utf8_lossy(&body).into() });
+                        actix_web::HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
+                    }
+                },
+            ))
+        })
+        .workers(1)
+        .bind("127.0.0.1:0")
+        .expect("bind a loopback port");
+        let port = server.addrs()[0].port();
+        let server = server.run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Receiver { url: format!("http://127.0.0.1:{port}/hooks"), log, script, handle }
+    }
+
+    /// From now on answer `status` (after any scripted ones left).
+    pub fn answer(&self, status: u16) {
+        self.script.lock().unwrap().1 = status;
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` requests arrived (at most `secs` seconds).
+    pub async fn wait_for(&self, n: usize, secs: u64) -> Vec<Received> {
+        for _ in 0..secs * 20 {
+            if self.log.lock().unwrap().len() >= n {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.received()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        actix_web::rt::spawn(async move { handle.stop(false).await });
+    }
 }
 
 /// A PostgreSQL schema of one test, dropped when the test ends.

@@ -32,13 +32,18 @@ use crate::state::AppState;
 pub const HEADER: HeaderName = HeaderName::from_static("idempotency-key");
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 pub const TTL: Duration = Duration::from_secs(24 * 3600);
-const EXEMPT: &[&str] = &["/v1/signup", "/v1/auth/token", "/v1/auth/refresh", "/v1/api-keys"];
+/// Answers that carry credentials (tokens, keys, signing secrets) are never stored.
+const EXEMPT: &[&str] = &["/v1/signup", "/v1/auth/token", "/v1/auth/refresh", "/v1/api-keys", "/v1/webhooks"];
+
+fn exempt(path: &str) -> bool {
+    EXEMPT.contains(&path) || path.ends_with("/rotate-secret")
+}
 
 pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    if req.method() != Method::POST || EXEMPT.contains(&req.path()) {
+    if req.method() != Method::POST || exempt(req.path()) {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
     let Some(raw_key) = req.headers().get(HEADER).cloned() else {

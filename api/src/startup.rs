@@ -10,6 +10,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header;
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use futures_util::StreamExt;
 use smrm_domain::ports::{Clock, ReportCache, SystemClock};
 use smrm_domain::services::access::AccessService;
 use smrm_domain::services::brands::BrandService;
@@ -17,9 +18,11 @@ use smrm_domain::services::communication::CommunicationService;
 use smrm_domain::services::competitor_sets::CompetitorSetService;
 use smrm_domain::services::mentions::MentionService;
 use smrm_domain::services::reports::ReportService;
+use smrm_domain::services::webhooks::WebhookService;
 use smrm_infra::cache::{MemoryCache, RedisCache};
 use smrm_infra::crypto::{Argon2Hasher, OsSecrets};
 use smrm_infra::matcher::SnowballMatcherFactory;
+use smrm_infra::outbound::HttpWebhookSender;
 use smrm_infra::sentiment::LexiconSentiment;
 use smrm_infra::{DbSettings, SqlStore};
 use utoipa_actix_web::AppExt;
@@ -27,6 +30,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::TokenIssuer;
 use crate::config::Config;
+use crate::events::ApiPayloads;
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::{idempotency, openapi, request_id, routes};
@@ -37,6 +41,8 @@ const MEMORY_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 pub struct Application {
     port: u16,
     server: Server,
+    /// Tells the background workers to finish what they are doing and stop.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 /// Connects to the database and applies migrations (`smrm migrate`, and every start).
@@ -108,6 +114,14 @@ impl Application {
                 sets: store.clone(),
                 tenants: store.clone(),
             },
+            webhooks: WebhookService {
+                repo: store.clone(),
+                payloads: Arc::new(ApiPayloads { mentions: store.clone() }),
+                secrets: Arc::new(OsSecrets),
+                clock: clock.clone(),
+                retry_seconds: config.webhook_retry_seconds.clone(),
+                allow_private: config.outbound_allow_private,
+            },
             idempotency: store.clone(),
             readiness: store.clone(),
             database: store.backend(),
@@ -117,8 +131,10 @@ impl Application {
             config: config.clone(),
         });
 
-        spawn_idempotency_purge(state.clone());
-        spawn_backfill_worker(state.clone());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        spawn_idempotency_purge(state.clone(), stopped.clone());
+        spawn_backfill_worker(state.clone(), stopped.clone());
+        spawn_webhook_worker(state.clone(), stopped);
 
         let listener = TcpListener::bind(config.addr).map_err(|e| format!("cannot bind {}: {e}", config.addr))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
@@ -145,7 +161,7 @@ impl Application {
         if let Some(n) = config.workers {
             server = server.workers(n);
         }
-        Ok(Self { port, server: server.run() })
+        Ok(Self { port, server: server.run(), stop })
     }
 
     pub fn port(&self) -> u16 {
@@ -156,9 +172,13 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until the process is told to stop (SIGINT/SIGTERM finish in-flight requests first).
+    /// Serves until the process is told to stop (SIGINT/SIGTERM, or
+    /// `handle().stop()`): in-flight requests finish first, then the
+    /// background workers finish their current step and stop.
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        let _ = self.stop.send(true);
+        served
     }
 }
 
@@ -191,12 +211,32 @@ async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found(format!("no endpoint {} {}; see /docs", req.method(), req.path())))
 }
 
-/// Forgets idempotency keys older than 24 hours, hourly.
-fn spawn_idempotency_purge(state: web::Data<AppState>) {
+/// Runs `step` every `period` until the server stops; a step in progress
+/// when it stops is finished first.
+fn spawn_worker<F, Fut>(mut stopped: tokio::sync::watch::Receiver<bool>, period: Duration, mut step: F)
+where
+    F: FnMut() -> Fut + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
     actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(Duration::from_secs(3600));
+        let mut tick = actix_web::rt::time::interval(period);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => step().await,
+                _ = stopped.changed() => break,
+            }
+        }
+    });
+}
+
+/// How often the database-driven workers look for work.
+const WORKER_PERIOD: Duration = Duration::from_millis(500);
+
+/// Forgets idempotency keys older than 24 hours, hourly.
+fn spawn_idempotency_purge(state: web::Data<AppState>, stopped: tokio::sync::watch::Receiver<bool>) {
+    spawn_worker(stopped, Duration::from_secs(3600), move || {
+        let state = state.clone();
+        async move {
             let before = state.clock.now() - chrono::Duration::from_std(idempotency::TTL).unwrap_or_default();
             match state.idempotency.purge(before).await {
                 Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys removed"),
@@ -208,13 +248,11 @@ fn spawn_idempotency_purge(state: web::Data<AppState>) {
 }
 
 /// Runs pending backfills (claimed in the database, so with several replicas
-/// each runs once) and finishes brand deletions cut short, checking twice a
-/// second.
-fn spawn_backfill_worker(state: web::Data<AppState>) {
-    actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(Duration::from_millis(500));
-        loop {
-            tick.tick().await;
+/// each runs once) and finishes brand deletions cut short.
+fn spawn_backfill_worker(state: web::Data<AppState>, stopped: tokio::sync::watch::Receiver<bool>) {
+    spawn_worker(stopped, WORKER_PERIOD, move || {
+        let state = state.clone();
+        async move {
             if let Err(e) = state.brands.purge_deleted().await {
                 tracing::warn!(error = %e, "purging a deleted brand's mentions failed; it is tried again");
             }
@@ -226,6 +264,46 @@ fn spawn_backfill_worker(state: web::Data<AppState>) {
                         tracing::warn!(error = %e, "backfill failed; it is retried once its claim goes stale");
                         break;
                     }
+                }
+            }
+        }
+    });
+}
+
+/// Messages claimed per round, and attempts in flight at once.
+const WEBHOOK_BATCH: u64 = 32;
+const WEBHOOK_CONCURRENCY: usize = 8;
+
+/// Delivers due webhook messages from the outbox. Each message is claimed
+/// with a lease in the database, so with several replicas each is sent by
+/// one of them.
+fn spawn_webhook_worker(state: web::Data<AppState>, stopped: tokio::sync::watch::Receiver<bool>) {
+    let sender = std::rc::Rc::new(HttpWebhookSender::new(state.config.outbound_allow_private));
+    spawn_worker(stopped, WORKER_PERIOD, move || {
+        let (state, sender) = (state.clone(), sender.clone());
+        async move {
+            loop {
+                let batch = match state.webhooks.claim(WEBHOOK_BATCH).await {
+                    Ok(batch) => batch,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "claiming webhook messages failed");
+                        return;
+                    }
+                };
+                let full = batch.len() as u64 == WEBHOOK_BATCH;
+                futures_util::stream::iter(batch)
+                    .for_each_concurrent(WEBHOOK_CONCURRENCY, |m| {
+                        let (state, sender) = (state.clone(), sender.clone());
+                        async move {
+                            let id = m.id;
+                            if let Err(e) = state.webhooks.deliver(sender.as_ref(), m).await {
+                                tracing::warn!(error = %e, message = %id, "webhook delivery failed; retried when its lease ends");
+                            }
+                        }
+                    })
+                    .await;
+                if !full {
+                    return;
                 }
             }
         }

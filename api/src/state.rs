@@ -11,6 +11,7 @@ use smrm_domain::services::communication::CommunicationService;
 use smrm_domain::services::competitor_sets::CompetitorSetService;
 use smrm_domain::services::mentions::MentionService;
 use smrm_domain::services::reports::ReportService;
+use smrm_domain::services::webhooks::WebhookService;
 
 use crate::auth::TokenIssuer;
 use crate::config::Config;
@@ -23,6 +24,7 @@ pub struct AppState {
     pub sets: CompetitorSetService,
     pub mentions: MentionService,
     pub reports: ReportService,
+    pub webhooks: WebhookService,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub readiness: Arc<dyn Readiness>,
     /// `sqlite` or `postgres`.

@@ -90,6 +90,13 @@ impl SecretSource for OsSecrets {
     fn digest(&self, secret: &str) -> String {
         hex(&Sha256::digest(secret.as_bytes()))
     }
+
+    fn webhook_secret(&self) -> String {
+        use base64::Engine as _;
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).expect("the OS random source works");
+        format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key))
+    }
 }
 
 fn new_salt() -> SaltString {

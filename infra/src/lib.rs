@@ -1,9 +1,11 @@
 //! SMRM's driven adapters: the SQL store (SQLite and PostgreSQL through
-//! sea-orm), the report caches (Redis and in-process) and the crypto ports.
+//! sea-orm), the report caches (Redis and in-process), the crypto ports and
+//! outbound HTTP (webhooks, feeds).
 
 pub mod cache;
 pub mod crypto;
 pub mod matcher;
+pub mod outbound;
 pub mod sentiment;
 pub mod sql;
 

@@ -13,3 +13,4 @@ mod reports;
 mod roles;
 mod service;
 mod tenancy;
+mod webhooks;

@@ -8,6 +8,7 @@ pub mod competitor_sets;
 pub mod mentions;
 pub mod reports;
 pub mod service;
+pub mod webhooks;
 
 use actix_web::HttpResponse;
 use actix_web::http::header::LOCATION;
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     competitor_sets::configure(cfg);
     mentions::configure(cfg);
     reports::configure(cfg);
+    webhooks::configure(cfg);
 }
 
 /// `201 Created` with a `Location` header and the resource.

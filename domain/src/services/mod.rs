@@ -4,3 +4,4 @@ pub mod communication;
 pub mod competitor_sets;
 pub mod mentions;
 pub mod reports;
+pub mod webhooks;

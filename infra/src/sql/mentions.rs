@@ -13,6 +13,7 @@ use sea_orm::{
 use smrm_domain::ids::{BrandId, MentionId, PostId, TenantId, UserId};
 use smrm_domain::metrics::EngagementSums;
 use smrm_domain::model::brand::BackfillStatus;
+use smrm_domain::model::integrations::{Event, mention_events};
 use smrm_domain::model::mention::{
     Author, Mention, MentionFilter, MentionLink, MentionOrder, MentionStatus, NewMention, NewPost, Post, PostInput,
     Sentiment, SentimentLabel, SentimentOrigin, SourceType, author_key,
@@ -340,6 +341,13 @@ impl MentionRepository for SqlStore {
             }
         }
         deltas.apply(&txn, tenant).await?;
+        // The webhook outbox, in the same transaction: no event is lost, and
+        // none is sent for a batch that did not commit.
+        let subjects: Vec<(Uuid, &[Event])> =
+            fresh.iter().flat_map(|p| p.mentions.iter().map(|m| (m.id.0, mention_events(m.sentiment.label)))).collect();
+        if let Some(first) = fresh.first() {
+            super::webhooks::enqueue(&txn, tenant, &subjects, first.post.created_at).await?;
+        }
         let count = fresh.iter().map(|p| p.mentions.len() as i64).sum();
         let (mut seq, current) = lock_counter(&txn, tenant, count).await?;
         if current != brand_version {

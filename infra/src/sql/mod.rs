@@ -8,6 +8,7 @@ mod entities;
 mod idempotency;
 mod mentions;
 mod rollups;
+mod webhooks;
 
 use std::time::Duration;
 
