@@ -4,16 +4,18 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use smrm_domain::ids::{MentionId, TenantId};
+use smrm_domain::ids::{AlertId, MentionId, TenantId};
 use smrm_domain::model::integrations::Event;
-use smrm_domain::ports::{EventPayloads, MentionRepository};
+use smrm_domain::ports::{AlertRepository, EventPayloads, MentionRepository};
 use smrm_domain::{DomainError, DomainResult};
 use uuid::Uuid;
 
+use crate::integrations_dto::AlertDto;
 use crate::mention_dto::MentionDto;
 
 pub struct ApiPayloads {
     pub mentions: Arc<dyn MentionRepository>,
+    pub alerts: Arc<dyn AlertRepository>,
 }
 
 fn json(value: impl serde::Serialize) -> DomainResult<Option<serde_json::Value>> {
@@ -31,7 +33,11 @@ impl EventPayloads for ApiPayloads {
                     Err(e) => Err(e),
                 }
             }
-            Event::AlertTriggered => Ok(None),
+            Event::AlertTriggered => match self.alerts.get_alert(tenant, AlertId(subject)).await {
+                Ok(a) => json(AlertDto::from(a)),
+                Err(DomainError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e),
+            },
         }
     }
 }

@@ -13,6 +13,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use futures_util::StreamExt;
 use smrm_domain::ports::{Clock, ReportCache, SystemClock};
 use smrm_domain::services::access::AccessService;
+use smrm_domain::services::alerts::AlertService;
 use smrm_domain::services::brands::BrandService;
 use smrm_domain::services::communication::CommunicationService;
 use smrm_domain::services::competitor_sets::CompetitorSetService;
@@ -116,12 +117,13 @@ impl Application {
             },
             webhooks: WebhookService {
                 repo: store.clone(),
-                payloads: Arc::new(ApiPayloads { mentions: store.clone() }),
+                payloads: Arc::new(ApiPayloads { mentions: store.clone(), alerts: store.clone() }),
                 secrets: Arc::new(OsSecrets),
                 clock: clock.clone(),
                 retry_seconds: config.webhook_retry_seconds.clone(),
                 allow_private: config.outbound_allow_private,
             },
+            alerts: AlertService { repo: store.clone(), brands: store.clone(), clock: clock.clone() },
             idempotency: store.clone(),
             readiness: store.clone(),
             database: store.backend(),

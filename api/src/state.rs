@@ -6,6 +6,7 @@ use actix_web::HttpRequest;
 use actix_web::web::Data;
 use smrm_domain::ports::{Clock, IdempotencyStore, Readiness, ReportCache};
 use smrm_domain::services::access::AccessService;
+use smrm_domain::services::alerts::AlertService;
 use smrm_domain::services::brands::BrandService;
 use smrm_domain::services::communication::CommunicationService;
 use smrm_domain::services::competitor_sets::CompetitorSetService;
@@ -25,6 +26,7 @@ pub struct AppState {
     pub mentions: MentionService,
     pub reports: ReportService,
     pub webhooks: WebhookService,
+    pub alerts: AlertService,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub readiness: Arc<dyn Readiness>,
     /// `sqlite` or `postgres`.

@@ -1,6 +1,7 @@
 //! One integration-test binary (one link step) with a module per area.
 
 mod access;
+mod alerts;
 mod api_keys;
 mod brands;
 mod cache;

@@ -115,6 +115,11 @@ async fn batch(
 ) -> Result<HttpResponse, ApiError> {
     let items = body.0.items.into_iter().map(Into::into).collect();
     let (received, outcome) = state.mentions.ingest(&who, items).await?;
+    // The batch is stored; a spike it made fires now. A failure here does
+    // not fail the batch: the next batch of the brand checks again.
+    if let Err(e) = state.alerts.evaluate(who.tenant_id, &outcome.brands).await {
+        tracing::warn!(error = %e, "checking alert rules after ingest failed");
+    }
     Ok(HttpResponse::Ok().json(BatchResponse {
         received,
         created: outcome.created.len(),

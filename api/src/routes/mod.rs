@@ -2,6 +2,7 @@
 //! maps the result; authorization is in its signature (`Auth<Role>`).
 
 pub mod access;
+pub mod alert_rules;
 pub mod brands;
 pub mod communication;
 pub mod competitor_sets;
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     mentions::configure(cfg);
     reports::configure(cfg);
     webhooks::configure(cfg);
+    alert_rules::configure(cfg);
 }
 
 /// `201 Created` with a `Location` header and the resource.

@@ -307,3 +307,124 @@ mod tests {
         assert_eq!(next_attempt(&schedule, 3, now), None);
     }
 }
+
+/// What an alert rule watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind {
+    /// Negative mentions of the brand.
+    NegativeSpike,
+    /// All mentions of the brand.
+    VolumeSpike,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::NegativeSpike => "negative_spike",
+            AlertKind::VolumeSpike => "volume_spike",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [AlertKind::NegativeSpike, AlertKind::VolumeSpike].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+pub const WINDOW_MINUTES: std::ops::RangeInclusive<u32> = 5..=1440;
+pub const THRESHOLD_MAX: u64 = 1_000_000;
+/// The baseline is the mean count per window over this many windows before the current one.
+pub const BASELINE_WINDOWS: i32 = 24;
+/// A window's count must reach this multiple of the baseline to be a spike.
+pub const SPIKE_FACTOR: f64 = 2.0;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRule {
+    pub id: crate::ids::AlertRuleId,
+    pub tenant_id: TenantId,
+    pub brand_id: crate::ids::BrandId,
+    pub kind: AlertKind,
+    pub window_minutes: u32,
+    /// The least count in a window that can fire.
+    pub threshold: u64,
+    pub enabled: bool,
+    pub last_fired_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl AlertRule {
+    pub fn window(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.window_minutes))
+    }
+
+    /// Whether `count` mentions in the window, against a `baseline` mean per
+    /// window, is a spike: at least the threshold, and at least twice the
+    /// baseline (a brand that always gets 100 an hour does not alert at 101).
+    pub fn is_spike(&self, count: u64, baseline: f64) -> bool {
+        count >= self.threshold && count as f64 >= SPIKE_FACTOR * baseline
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AlertRuleInput {
+    pub brand_id: crate::ids::BrandId,
+    pub kind: AlertKind,
+    pub window_minutes: u32,
+    pub threshold: u64,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AlertRulePatch {
+    pub brand_id: Option<crate::ids::BrandId>,
+    pub kind: Option<AlertKind>,
+    pub window_minutes: Option<u32>,
+    pub threshold: Option<u64>,
+    pub enabled: Option<bool>,
+}
+
+impl AlertRulePatch {
+    pub fn merged(self, r: &AlertRule) -> AlertRuleInput {
+        AlertRuleInput {
+            brand_id: self.brand_id.unwrap_or(r.brand_id),
+            kind: self.kind.unwrap_or(r.kind),
+            window_minutes: self.window_minutes.unwrap_or(r.window_minutes),
+            threshold: self.threshold.unwrap_or(r.threshold),
+            enabled: self.enabled.unwrap_or(r.enabled),
+        }
+    }
+}
+
+impl AlertRuleInput {
+    pub fn validate(self, brand_known: bool) -> DomainResult<AlertRuleInput> {
+        let mut v = Violations::new();
+        if !brand_known {
+            v.add("brand_id", format!("no brand `{}` in this tenant", self.brand_id));
+        }
+        if !WINDOW_MINUTES.contains(&self.window_minutes) {
+            v.add("window_minutes", format!("must be {} to {}", WINDOW_MINUTES.start(), WINDOW_MINUTES.end()));
+        }
+        if !(1..=THRESHOLD_MAX).contains(&self.threshold) {
+            v.add("threshold", format!("must be 1 to {THRESHOLD_MAX}"));
+        }
+        v.finish(self)
+    }
+}
+
+/// A rule that fired: what it saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    pub id: crate::ids::AlertId,
+    pub tenant_id: TenantId,
+    pub rule_id: crate::ids::AlertRuleId,
+    pub brand_id: crate::ids::BrandId,
+    pub kind: AlertKind,
+    /// The window `[window_start, window_end)` by `published_at`.
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    pub count: u64,
+    /// The mean count per window over the 24 windows before.
+    pub baseline: f64,
+    pub threshold: u64,
+    pub fired_at: DateTime<Utc>,
+}

@@ -1,4 +1,5 @@
 pub mod access;
+pub mod alerts;
 pub mod brands;
 pub mod communication;
 pub mod competitor_sets;

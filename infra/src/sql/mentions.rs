@@ -330,6 +330,12 @@ impl MentionRepository for SqlStore {
             duplicates: dup.len(),
             unmatched: fresh.iter().filter(|p| p.mentions.is_empty()).count(),
             created: Vec::new(),
+            brands: fresh
+                .iter()
+                .flat_map(|p| p.mentions.iter().map(|m| m.brand_id))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
         };
         // Rollups before the counter lock too, so only the mention rows wait
         // for it (the lock order of every writer: mention rows it changes,

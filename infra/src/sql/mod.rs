@@ -2,6 +2,7 @@
 //! and PostgreSQL, through sea-orm.
 
 mod access;
+mod alerts;
 mod brands;
 mod communication;
 mod entities;
