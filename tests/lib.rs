@@ -305,6 +305,12 @@ impl TestApp {
         self.handle.stop(true).await;
     }
 
+    /// Another server on the same database and Redis, as a second replica
+    /// behind a load balancer would be (see `spawn_durable_app`).
+    pub async fn replica(&self) -> TestApp {
+        start(self.config.clone(), None, None).await
+    }
+
     /// Stops this server and starts another on the same database (see
     /// `spawn_durable_app`), as after a crash or a deploy.
     pub async fn restart(mut self) -> TestApp {

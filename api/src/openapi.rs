@@ -34,6 +34,7 @@ Authenticate with `Authorization: Bearer <token>`, where the token is an access 
         (name = "mentions", description = "Posts pushed by collectors and CRMs, matched to brands: ingest, the inbox, export."),
         (name = "webhooks", description = "Signed webhooks (Standard Webhooks) for new and negative mentions and alerts, with every attempt listed (admin)."),
         (name = "alerts", description = "Spike alert rules per brand, fired at most once per window, delivered as `alert.triggered`."),
+        (name = "sources", description = "Pull connectors: RSS and Atom feeds polled into the mention pipeline."),
         (name = "communication", description = "Official-answer templates, the answers given to mentions, and placements by the brand's official representatives."),
     )
 )]

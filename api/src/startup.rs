@@ -19,11 +19,12 @@ use smrm_domain::services::communication::CommunicationService;
 use smrm_domain::services::competitor_sets::CompetitorSetService;
 use smrm_domain::services::mentions::MentionService;
 use smrm_domain::services::reports::ReportService;
+use smrm_domain::services::sources::SourceService;
 use smrm_domain::services::webhooks::WebhookService;
 use smrm_infra::cache::{MemoryCache, RedisCache};
 use smrm_infra::crypto::{Argon2Hasher, OsSecrets};
 use smrm_infra::matcher::SnowballMatcherFactory;
-use smrm_infra::outbound::HttpWebhookSender;
+use smrm_infra::outbound::{HttpFeedFetcher, HttpWebhookSender};
 use smrm_infra::sentiment::LexiconSentiment;
 use smrm_infra::{DbSettings, SqlStore};
 use utoipa_actix_web::AppExt;
@@ -124,6 +125,12 @@ impl Application {
                 allow_private: config.outbound_allow_private,
             },
             alerts: AlertService { repo: store.clone(), brands: store.clone(), clock: clock.clone() },
+            sources: SourceService {
+                repo: store.clone(),
+                clock: clock.clone(),
+                min_poll_seconds: config.source_min_poll_seconds,
+                allow_private: config.outbound_allow_private,
+            },
             idempotency: store.clone(),
             readiness: store.clone(),
             database: store.backend(),
@@ -136,7 +143,8 @@ impl Application {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         spawn_idempotency_purge(state.clone(), stopped.clone());
         spawn_backfill_worker(state.clone(), stopped.clone());
-        spawn_webhook_worker(state.clone(), stopped);
+        spawn_webhook_worker(state.clone(), stopped.clone());
+        spawn_source_poller(state.clone(), stopped);
 
         let listener = TcpListener::bind(config.addr).map_err(|e| format!("cannot bind {}: {e}", config.addr))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
@@ -308,6 +316,43 @@ fn spawn_webhook_worker(state: web::Data<AppState>, stopped: tokio::sync::watch:
                     return;
                 }
             }
+        }
+    });
+}
+
+/// Sources polled at once per round.
+const SOURCE_CONCURRENCY: usize = 4;
+
+/// Polls the sources that are due. Each poll is claimed in the database by
+/// moving the source's next poll time, so with several replicas each poll
+/// happens once, and never sooner than the source's `poll_seconds`.
+fn spawn_source_poller(state: web::Data<AppState>, stopped: tokio::sync::watch::Receiver<bool>) {
+    let fetcher = std::rc::Rc::new(HttpFeedFetcher::new(state.config.outbound_allow_private));
+    spawn_worker(stopped, WORKER_PERIOD, move || {
+        let (state, fetcher) = (state.clone(), fetcher.clone());
+        async move {
+            let due = match state.sources.claim(16).await {
+                Ok(due) => due,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming due sources failed");
+                    return;
+                }
+            };
+            futures_util::stream::iter(due)
+                .for_each_concurrent(SOURCE_CONCURRENCY, |(source, validators)| {
+                    let (state, fetcher) = (state.clone(), fetcher.clone());
+                    async move {
+                        match state.sources.poll(fetcher.as_ref(), &state.mentions, &source, &validators).await {
+                            Ok(result) => {
+                                if let Err(e) = state.alerts.evaluate(source.tenant_id, &result.brands).await {
+                                    tracing::warn!(error = %e, "checking alert rules after a poll failed");
+                                }
+                            }
+                            Err(e) => tracing::warn!(error = %e, source = %source.id, "polling a source failed"),
+                        }
+                    }
+                })
+                .await;
         }
     });
 }

@@ -12,6 +12,7 @@ use smrm_domain::services::communication::CommunicationService;
 use smrm_domain::services::competitor_sets::CompetitorSetService;
 use smrm_domain::services::mentions::MentionService;
 use smrm_domain::services::reports::ReportService;
+use smrm_domain::services::sources::SourceService;
 use smrm_domain::services::webhooks::WebhookService;
 
 use crate::auth::TokenIssuer;
@@ -27,6 +28,7 @@ pub struct AppState {
     pub reports: ReportService,
     pub webhooks: WebhookService,
     pub alerts: AlertService,
+    pub sources: SourceService,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub readiness: Arc<dyn Readiness>,
     /// `sqlite` or `postgres`.

@@ -20,6 +20,7 @@ use crate::model::integrations::{Alert, AlertRule, Attempt, Event, Message, Send
 use crate::model::mention::{
     Mention, MentionFilter, MentionOrder, NewMention, NewPost, Post, Sentiment, SentimentLabel, SourceType,
 };
+use crate::model::sources::{FetchOutcome, Source, Validators};
 use crate::model::tenant::Tenant;
 use crate::page::{Page, PageRequest};
 
@@ -616,4 +617,37 @@ pub trait AlertRepository: Send + Sync {
     async fn get_alert(&self, tenant: TenantId, id: AlertId) -> DomainResult<Alert>;
     /// A rule's alerts, newest first.
     async fn list_alerts(&self, tenant: TenantId, rule: AlertRuleId, page: PageRequest) -> DomainResult<Page<Alert>>;
+}
+
+/// What one poll of a source gave, for its record.
+#[derive(Debug, Clone)]
+pub struct PollRecord {
+    pub polled_at: DateTime<Utc>,
+    /// `None`: a success.
+    pub error: Option<String>,
+    /// New validators after a `200`; `None` keeps the stored ones.
+    pub validators: Option<Validators>,
+    pub posts_created: u64,
+}
+
+#[async_trait]
+pub trait SourceRepository: Send + Sync {
+    async fn insert_source(&self, tenant: TenantId, s: &Source) -> DomainResult<()>;
+    async fn get_source(&self, tenant: TenantId, id: SourceId) -> DomainResult<Source>;
+    async fn list_sources(&self, tenant: TenantId, page: PageRequest) -> DomainResult<Page<Source>>;
+    /// The settings (URL, types, interval, enabled, next poll); not the poll record.
+    async fn update_source(&self, tenant: TenantId, s: &Source) -> DomainResult<()>;
+    async fn delete_source(&self, tenant: TenantId, id: SourceId) -> DomainResult<()>;
+    /// Claims up to `limit` enabled sources due at `now`, across tenants.
+    /// Each claim moves the source's next poll to `now + poll_seconds` with
+    /// a compare-and-set, so no worker of any replica polls it sooner.
+    async fn claim_due(&self, now: DateTime<Utc>, limit: u64) -> DomainResult<Vec<(Source, Validators)>>;
+    async fn record_poll(&self, tenant: TenantId, id: SourceId, record: &PollRecord) -> DomainResult<()>;
+}
+
+/// Fetches and reads feeds. Not `Send`, like `WebhookSender`.
+#[async_trait(?Send)]
+pub trait FeedFetcher {
+    /// A conditional GET with the validators of the last fetch.
+    async fn fetch(&self, url: &str, validators: &Validators) -> FetchOutcome;
 }

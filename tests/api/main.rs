@@ -13,5 +13,6 @@ mod mentions;
 mod reports;
 mod roles;
 mod service;
+mod sources;
 mod tenancy;
 mod webhooks;

@@ -209,3 +209,20 @@ async fn no_message_is_lost_when_the_server_restarts() {
     assert_eq!(receiver.received().len(), 4, "and only once");
     let _ = app;
 }
+
+#[actix_web::test]
+async fn two_replicas_deliver_each_message_once() {
+    let receiver = Receiver::start(&[], 200).await;
+    let app = spawn_durable_app(allow_loopback("1")).await;
+    let other = app.replica().await;
+    let t = app.signup("Replicas").await;
+    app.brand(&t.token, "Дейнет").await;
+    hook(&app, &t.token, &receiver.url, json!(["mention.created"])).await;
+    let posts: Vec<Value> = (0..60).map(|i| post(&format!("p{i}"), "Дейнет", "neutral")).collect();
+    ingest(&other, &t.token, posts).await;
+    receiver.wait_for(60, 20).await;
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let got = receiver.received();
+    let ids: HashSet<&str> = got.iter().map(|r| r.headers["webhook-id"].as_str()).collect();
+    assert_eq!((got.len(), ids.len()), (60, 60), "every message once, by one replica or the other");
+}

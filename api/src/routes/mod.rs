@@ -9,6 +9,7 @@ pub mod competitor_sets;
 pub mod mentions;
 pub mod reports;
 pub mod service;
+pub mod sources;
 pub mod webhooks;
 
 use actix_web::HttpResponse;
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     reports::configure(cfg);
     webhooks::configure(cfg);
     alert_rules::configure(cfg);
+    sources::configure(cfg);
 }
 
 /// `201 Created` with a `Location` header and the resource.

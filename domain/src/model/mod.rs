@@ -4,4 +4,5 @@ pub mod communication;
 pub mod competitor_set;
 pub mod integrations;
 pub mod mention;
+pub mod sources;
 pub mod tenant;

@@ -81,8 +81,16 @@ impl MentionService {
     /// (422, every error naming its item); otherwise new posts are stored once,
     /// matched against every brand of the tenant (or linked to `brand_id`),
     /// scored, and each match becomes a mention with the next `seq`.
-    pub async fn ingest(&self, who: &Principal, mut items: Vec<PostInput>) -> DomainResult<(usize, IngestOutcome)> {
-        let tenant = who.tenant_id;
+    pub async fn ingest(&self, who: &Principal, items: Vec<PostInput>) -> DomainResult<(usize, IngestOutcome)> {
+        self.ingest_for(who.tenant_id, items).await
+    }
+
+    /// `ingest` for the tenant's own pull connectors (no caller to scope).
+    pub async fn ingest_for(
+        &self,
+        tenant: TenantId,
+        mut items: Vec<PostInput>,
+    ) -> DomainResult<(usize, IngestOutcome)> {
         let now = self.clock.now();
         let named: Vec<BrandId> = items.iter().filter_map(|p| p.brand_id).collect::<HashSet<_>>().into_iter().collect();
         let unknown: HashSet<BrandId> = self.brands.missing_brands(tenant, &named).await?.into_iter().collect();

@@ -5,4 +5,5 @@ pub mod communication;
 pub mod competitor_sets;
 pub mod mentions;
 pub mod reports;
+pub mod sources;
 pub mod webhooks;

@@ -9,6 +9,7 @@ mod entities;
 mod idempotency;
 mod mentions;
 mod rollups;
+mod sources;
 mod webhooks;
 
 use std::time::Duration;
