@@ -4,8 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use smrm_domain::ids::{AlertId, AlertRuleId, BrandId, TenantId};
 use smrm_domain::model::integrations::{Alert, AlertKind, AlertRule, Event};
@@ -15,7 +14,7 @@ use smrm_domain::ports::AlertRepository;
 use smrm_domain::{DomainError, DomainResult};
 
 use super::entities::{alert, alert_rule as rule, mention};
-use super::{SqlStore, db_err};
+use super::{SqlStore, Walk, db_err, page_by_id};
 
 fn kind(s: &str) -> DomainResult<AlertKind> {
     AlertKind::parse(s).ok_or_else(|| DomainError::Internal(format!("stored alert kind `{s}` is not valid")))
@@ -89,19 +88,7 @@ impl AlertRepository for SqlStore {
         if let Some(only) = only {
             q = q.filter(rule::Column::BrandId.is_in(only.iter().map(|b| b.0)));
         }
-        if let Some(after) = page.after {
-            q = q.filter(rule::Column::Id.gt(after));
-        }
-        let rows = q
-            .order_by_asc(rule::Column::Id)
-            .limit(page.limit as u64 + 1)
-            .all(&self.db)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(to_rule)
-            .collect::<DomainResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(rows, page.limit, |r| r.id.0))
+        page_by_id(&self.db, q, rule::Column::Id, page, Walk::OldestFirst, to_rule).await
     }
 
     async fn update_rule(&self, tenant: TenantId, r: &AlertRule) -> DomainResult<()> {
@@ -200,20 +187,8 @@ impl AlertRepository for SqlStore {
     }
 
     async fn list_alerts(&self, tenant: TenantId, r: AlertRuleId, page: PageRequest) -> DomainResult<Page<Alert>> {
-        let mut q =
+        let q =
             alert::Entity::find().filter(alert::Column::TenantId.eq(tenant.0)).filter(alert::Column::RuleId.eq(r.0));
-        if let Some(after) = page.after {
-            q = q.filter(alert::Column::Id.lt(after));
-        }
-        let rows = q
-            .order_by_desc(alert::Column::Id)
-            .limit(page.limit as u64 + 1)
-            .all(&self.db)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(to_alert)
-            .collect::<DomainResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(rows, page.limit, |a| a.id.0))
+        page_by_id(&self.db, q, alert::Column::Id, page, Walk::NewestFirst, to_alert).await
     }
 }

@@ -15,7 +15,7 @@ use smrm_domain::{DomainError, DomainResult};
 use uuid::Uuid;
 
 use super::entities::{mention, mention_response, placement, response_template as template, source};
-use super::{SqlStore, db_err};
+use super::{SqlStore, Walk, db_err, page_by_id};
 
 fn corrupt(what: &str, value: &str) -> DomainError {
     DomainError::Internal(format!("stored {what} `{value}` is not valid"))
@@ -143,20 +143,8 @@ impl CommunicationRepository for SqlStore {
     }
 
     async fn list_templates(&self, tenant: TenantId, page: PageRequest) -> DomainResult<Page<ResponseTemplate>> {
-        let mut q = template::Entity::find().filter(template::Column::TenantId.eq(tenant.0));
-        if let Some(after) = page.after {
-            q = q.filter(template::Column::Id.gt(after));
-        }
-        let rows = q
-            .order_by_asc(template::Column::Id)
-            .limit(page.limit as u64 + 1)
-            .all(&self.db)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(to_template)
-            .collect::<DomainResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(rows, page.limit, |t| t.id.0))
+        let q = template::Entity::find().filter(template::Column::TenantId.eq(tenant.0));
+        page_by_id(&self.db, q, template::Column::Id, page, Walk::OldestFirst, to_template).await
     }
 
     async fn templates_for(&self, tenant: TenantId, sentiment: SentimentLabel) -> DomainResult<Vec<ResponseTemplate>> {
@@ -232,22 +220,10 @@ impl CommunicationRepository for SqlStore {
         mention: MentionId,
         page: PageRequest,
     ) -> DomainResult<Page<OfficialResponse>> {
-        let mut q = mention_response::Entity::find()
+        let q = mention_response::Entity::find()
             .filter(mention_response::Column::TenantId.eq(tenant.0))
             .filter(mention_response::Column::MentionId.eq(mention.0));
-        if let Some(after) = page.after {
-            q = q.filter(mention_response::Column::Id.gt(after));
-        }
-        let rows = q
-            .order_by_asc(mention_response::Column::Id)
-            .limit(page.limit as u64 + 1)
-            .all(&self.db)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(to_response)
-            .collect::<DomainResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(rows, page.limit, |r| r.id.0))
+        page_by_id(&self.db, q, mention_response::Column::Id, page, Walk::OldestFirst, to_response).await
     }
 
     async fn answered_mentions(
@@ -318,19 +294,7 @@ impl CommunicationRepository for SqlStore {
         if let Some(to) = f.to {
             q = q.filter(placement::Column::PostedAt.lt(to));
         }
-        if let Some(after) = page.after {
-            q = q.filter(placement::Column::Id.gt(after));
-        }
-        let rows = q
-            .order_by_asc(placement::Column::Id)
-            .limit(page.limit as u64 + 1)
-            .all(&self.db)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(to_placement)
-            .collect::<DomainResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(rows, page.limit, |p| p.id.0))
+        page_by_id(&self.db, q, placement::Column::Id, page, Walk::OldestFirst, to_placement).await
     }
 
     async fn update_placement(&self, tenant: TenantId, p: &Placement) -> DomainResult<()> {

@@ -128,3 +128,48 @@ impl smrm_domain::ports::Readiness for SqlStore {
         self.ping().await
     }
 }
+
+/// Which way a keyset page walks the ids (UUIDv7: creation order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Walk {
+    OldestFirst,
+    NewestFirst,
+}
+
+/// One page of `select` (already filtered to the tenant) by `id`, after the
+/// cursor, converted by `to_domain`: the keyset paging every list shares.
+pub(crate) async fn page_by_id<E, T>(
+    db: &impl ConnectionTrait,
+    select: sea_orm::Select<E>,
+    id: E::Column,
+    page: smrm_domain::page::PageRequest,
+    walk: Walk,
+    to_domain: impl Fn(E::Model) -> Result<T, DomainError>,
+) -> Result<smrm_domain::page::Page<T>, DomainError>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: sea_orm::ModelTrait<Entity = E>,
+{
+    use sea_orm::{ColumnTrait, ModelTrait, QueryFilter, QueryOrder, QuerySelect, Value};
+    let mut select = select;
+    if let Some(after) = page.after {
+        select = match walk {
+            Walk::OldestFirst => select.filter(id.gt(after)),
+            Walk::NewestFirst => select.filter(id.lt(after)),
+        };
+    }
+    select = match walk {
+        Walk::OldestFirst => select.order_by_asc(id),
+        Walk::NewestFirst => select.order_by_desc(id),
+    };
+    let rows = select.limit(page.limit as u64 + 1).all(db).await.map_err(db_err)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let key = match row.get(id) {
+            Value::Uuid(Some(u)) => u,
+            other => return Err(DomainError::Internal(format!("a page's id column held {other:?}"))),
+        };
+        out.push((key, to_domain(row)?));
+    }
+    Ok(smrm_domain::page::Page::from_overfetch(out, page.limit, |(key, _)| *key).map(|(_, item)| item))
+}

@@ -12,7 +12,7 @@ use smrm_domain::ports::{PollRecord, SourceRepository};
 use smrm_domain::{DomainError, DomainResult};
 
 use super::entities::source;
-use super::{SqlStore, db_err};
+use super::{SqlStore, Walk, db_err, page_by_id};
 
 fn corrupt(what: &str, value: &str) -> DomainError {
     DomainError::Internal(format!("stored {what} `{value}` is not valid"))
@@ -79,20 +79,8 @@ impl SourceRepository for SqlStore {
     }
 
     async fn list_sources(&self, tenant: TenantId, page: PageRequest) -> DomainResult<Page<Source>> {
-        let mut q = source::Entity::find().filter(source::Column::TenantId.eq(tenant.0));
-        if let Some(after) = page.after {
-            q = q.filter(source::Column::Id.gt(after));
-        }
-        let rows = q
-            .order_by_asc(source::Column::Id)
-            .limit(page.limit as u64 + 1)
-            .all(&self.db)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(to_source)
-            .collect::<DomainResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(rows, page.limit, |s| s.id.0))
+        let q = source::Entity::find().filter(source::Column::TenantId.eq(tenant.0));
+        page_by_id(&self.db, q, source::Column::Id, page, Walk::OldestFirst, to_source).await
     }
 
     async fn update_source(&self, tenant: TenantId, s: &Source) -> DomainResult<()> {

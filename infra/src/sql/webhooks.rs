@@ -15,7 +15,7 @@ use smrm_domain::{DomainError, DomainResult};
 use uuid::Uuid;
 
 use super::entities::{webhook, webhook_attempt as attempt, webhook_message as message};
-use super::{SqlStore, db_err, from_json, to_json};
+use super::{SqlStore, Walk, db_err, from_json, page_by_id, to_json};
 
 const PENDING: &str = "pending";
 const SUCCEEDED: &str = "succeeded";
@@ -172,20 +172,8 @@ impl WebhookRepository for SqlStore {
     }
 
     async fn list_webhooks(&self, tenant: TenantId, page: PageRequest) -> DomainResult<Page<Webhook>> {
-        let mut q = webhook::Entity::find().filter(webhook::Column::TenantId.eq(tenant.0));
-        if let Some(after) = page.after {
-            q = q.filter(webhook::Column::Id.gt(after));
-        }
-        let rows = q
-            .order_by_asc(webhook::Column::Id)
-            .limit(page.limit as u64 + 1)
-            .all(&self.db)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(to_webhook)
-            .collect::<DomainResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(rows, page.limit, |w| w.id.0))
+        let q = webhook::Entity::find().filter(webhook::Column::TenantId.eq(tenant.0));
+        page_by_id(&self.db, q, webhook::Column::Id, page, Walk::OldestFirst, to_webhook).await
     }
 
     async fn update_webhook(&self, tenant: TenantId, w: &Webhook) -> DomainResult<()> {
@@ -260,22 +248,10 @@ impl WebhookRepository for SqlStore {
     }
 
     async fn list_attempts(&self, tenant: TenantId, hook: WebhookId, page: PageRequest) -> DomainResult<Page<Attempt>> {
-        let mut q = attempt::Entity::find()
+        let q = attempt::Entity::find()
             .filter(attempt::Column::TenantId.eq(tenant.0))
             .filter(attempt::Column::WebhookId.eq(hook.0));
-        if let Some(after) = page.after {
-            q = q.filter(attempt::Column::Id.lt(after));
-        }
-        let rows = q
-            .order_by_desc(attempt::Column::Id)
-            .limit(page.limit as u64 + 1)
-            .all(&self.db)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(to_attempt)
-            .collect::<DomainResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(rows, page.limit, |a| a.id.0))
+        page_by_id(&self.db, q, attempt::Column::Id, page, Walk::NewestFirst, to_attempt).await
     }
 
     async fn claim_due(
