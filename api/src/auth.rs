@@ -76,6 +76,12 @@ impl TokenIssuer {
             .expect("HS256 signing cannot fail")
     }
 
+    /// The tenant and user an access token names, if it is valid (its
+    /// signature and expiry; the session is checked by `authenticate`).
+    pub fn caller(&self, token: &str) -> Option<(TenantId, UserId)> {
+        self.verify(token).map(|c| (TenantId(c.tid), UserId(c.sub)))
+    }
+
     fn verify(&self, token: &str) -> Option<Claims> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|d| d.claims)
     }

@@ -13,6 +13,7 @@ pub mod integrations_dto;
 pub mod mention_dto;
 pub mod openapi;
 pub mod problem;
+pub mod ratelimit;
 pub mod report_dto;
 pub mod request_id;
 pub mod routes;

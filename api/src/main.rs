@@ -21,6 +21,9 @@ COMMANDS:
     serve      migrate the database, then serve HTTP (default)
     migrate    apply pending database migrations and exit
     openapi    print the OpenAPI document (openapi/openapi.json)
+    rate-limit <tenant-id> <per-minute|default>
+               set a tenant's requests per minute per API key or user
+               (its plan), or return it to SMRM_RATE_LIMIT_PER_MINUTE
     help       print this text
 
 Configuration is read from the environment; see README.md.";
@@ -41,6 +44,14 @@ async fn main() {
             let config = load_config();
             let result = if command == "migrate" { migrate(&config).await } else { serve(config).await };
             if let Err(e) = result {
+                tracing::error!("{e}");
+                std::process::exit(1);
+            }
+        }
+        "rate-limit" => {
+            let config = load_config();
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            if let Err(e) = set_rate_limit(&config, &args).await {
                 tracing::error!("{e}");
                 std::process::exit(1);
             }
@@ -80,6 +91,22 @@ fn load_config() -> Config {
 async fn migrate(config: &Config) -> Result<(), String> {
     connect_and_migrate(config).await?;
     tracing::info!("database is up to date");
+    Ok(())
+}
+
+async fn set_rate_limit(config: &Config, args: &[String]) -> Result<(), String> {
+    use smrm_domain::ports::TenantLimits;
+    let [tenant, limit] = args else {
+        return Err("usage: smrm rate-limit <tenant-id> <per-minute|default>".into());
+    };
+    let tenant = uuid::Uuid::parse_str(tenant).map_err(|_| format!("`{tenant}` is not a tenant id"))?;
+    let limit = match limit.as_str() {
+        "default" => None,
+        n => Some(n.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| format!("`{n}` is not a positive number"))?),
+    };
+    let store = connect_and_migrate(config).await?;
+    store.set_rate_limit(smrm_domain::ids::TenantId(tenant), limit).await.map_err(|e| e.to_string())?;
+    tracing::info!(%tenant, ?limit, "rate limit set; replicas apply it within a minute");
     Ok(())
 }
 

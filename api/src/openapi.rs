@@ -18,6 +18,9 @@ Errors are `application/problem+json` (RFC 9457) with a stable `code`, the `requ
 Lists take `limit` (1–200, default 50) and `cursor` and answer `{data, next_cursor}` (keyset paging: stable at any depth). \
 Every POST accepts an `Idempotency-Key` header (kept 24 hours per tenant): the same key with the same request replays the first answer \
 (with `Idempotent-Replayed: true`), with another request answers 409. Every response carries `X-Request-Id`. \
+Rate limits: each API key or user has a token bucket of `SMRM_RATE_LIMIT_PER_MINUTE` requests (6,000 by default, or its tenant's own limit) \
+that refills continuously, and signup and login are limited per client IP; every `/v1` answer carries `RateLimit-Limit`, \
+`RateLimit-Remaining` and `RateLimit-Reset` (seconds until the bucket is full), and past the limit the answer is 429 with `Retry-After`. \
 Authenticate with `Authorization: Bearer <token>`, where the token is an access token from `/v1/auth/token` or an API key (`smrm_…`).",
         license(name = "Apache-2.0")
     ),

@@ -210,6 +210,7 @@ problem_responses! {
     AuthProblems => [
         ("401", "Missing, invalid or expired credentials."),
         ("403", "The caller's role does not allow this."),
+        ("429", "Past the caller's rate limit: retry after `Retry-After` seconds."),
     ];
     /// The resource does not exist (or belongs to another tenant).
     NotFoundProblem => [("404", "No such resource in this tenant.")];

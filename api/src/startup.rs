@@ -11,7 +11,7 @@ use actix_web::http::header;
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use futures_util::StreamExt;
-use smrm_domain::ports::{Clock, ReportCache, SystemClock};
+use smrm_domain::ports::{Clock, RateLimiter, ReportCache, SystemClock};
 use smrm_domain::services::access::AccessService;
 use smrm_domain::services::alerts::AlertService;
 use smrm_domain::services::brands::BrandService;
@@ -21,10 +21,11 @@ use smrm_domain::services::mentions::MentionService;
 use smrm_domain::services::reports::ReportService;
 use smrm_domain::services::sources::SourceService;
 use smrm_domain::services::webhooks::WebhookService;
-use smrm_infra::cache::{MemoryCache, RedisCache};
+use smrm_infra::cache::{MemoryCache, RedisCache, RedisLink};
 use smrm_infra::crypto::{Argon2Hasher, OsSecrets};
 use smrm_infra::matcher::SnowballMatcherFactory;
 use smrm_infra::outbound::{HttpFeedFetcher, HttpWebhookSender};
+use smrm_infra::ratelimit::{MemoryRateLimiter, RedisRateLimiter};
 use smrm_infra::sentiment::LexiconSentiment;
 use smrm_infra::{DbSettings, SqlStore};
 use utoipa_actix_web::AppExt;
@@ -34,8 +35,9 @@ use crate::auth::TokenIssuer;
 use crate::config::Config;
 use crate::events::ApiPayloads;
 use crate::problem::ApiError;
+use crate::ratelimit::RateLimits;
 use crate::state::AppState;
-use crate::{idempotency, openapi, request_id, routes};
+use crate::{idempotency, openapi, ratelimit, request_id, routes};
 
 /// In-process report cache size.
 const MEMORY_CACHE_BYTES: u64 = 64 * 1024 * 1024;
@@ -64,9 +66,17 @@ impl Application {
     /// Migrates, wires everything and binds `config.addr` (port 0: any free port).
     pub async fn build(config: Config) -> Result<Self, String> {
         let store = Arc::new(connect_and_migrate(&config).await?);
-        let cache: Arc<dyn ReportCache> = match &config.redis_url {
-            Some(url) => Arc::new(RedisCache::new(url, &config.redis_namespace)?),
-            None => Arc::new(MemoryCache::new(MEMORY_CACHE_BYTES)),
+        // With Redis: the report cache and the rate limits, shared by every
+        // replica; without: both in process.
+        let (cache, limiter): (Arc<dyn ReportCache>, Arc<dyn RateLimiter>) = match &config.redis_url {
+            Some(url) => {
+                let link = Arc::new(RedisLink::new(url)?);
+                (
+                    Arc::new(RedisCache::new(link.clone(), &config.redis_namespace)),
+                    Arc::new(RedisRateLimiter::new(link, &config.redis_namespace)),
+                )
+            }
+            None => (Arc::new(MemoryCache::new(MEMORY_CACHE_BYTES)), Arc::new(MemoryRateLimiter::default())),
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let state = web::Data::new(AppState {
@@ -136,6 +146,12 @@ impl Application {
             database: store.backend(),
             cache,
             tokens: TokenIssuer::new(&config.jwt_secret, config.access_token_seconds),
+            rate_limits: RateLimits::new(
+                limiter,
+                store.clone(),
+                config.rate_limit_per_minute,
+                config.auth_rate_limit_per_minute,
+            ),
             clock,
             config: config.clone(),
         });
@@ -162,6 +178,7 @@ impl Application {
                 )
                 .default_service(web::to(no_route))
                 .wrap(from_fn(idempotency::middleware))
+                .wrap(from_fn(ratelimit::middleware))
                 .wrap(Condition::new(cors_origins.is_some(), cors(cors_origins.as_deref().unwrap_or_default())))
                 .wrap(from_fn(request_id::middleware))
         })

@@ -35,6 +35,7 @@ pub struct AppState {
     pub database: &'static str,
     pub cache: Arc<dyn ReportCache>,
     pub tokens: TokenIssuer,
+    pub rate_limits: crate::ratelimit::RateLimits,
     pub clock: Arc<dyn Clock>,
 }
 

@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod model;
 pub mod page;
 pub mod ports;
+pub mod ratelimit;
 pub mod services;
 pub mod text;
 

@@ -651,3 +651,18 @@ pub trait FeedFetcher {
     /// A conditional GET with the validators of the last fetch.
     async fn fetch(&self, url: &str, validators: &Validators) -> FetchOutcome;
 }
+
+/// Counts requests per caller (shared by every replica when it can be).
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Counts one request of `key` against `per_minute`.
+    async fn hit(&self, key: &str, per_minute: u32) -> crate::ratelimit::RateDecision;
+}
+
+/// Limits an operator set for one tenant (its plan), over the defaults.
+#[async_trait]
+pub trait TenantLimits: Send + Sync {
+    async fn rate_limit(&self, tenant: TenantId) -> DomainResult<Option<u32>>;
+    /// `None`: back to the default.
+    async fn set_rate_limit(&self, tenant: TenantId, per_minute: Option<u32>) -> DomainResult<()>;
+}

@@ -74,27 +74,26 @@ impl ReportCache for MemoryCache {
     }
 }
 
-/// Redis cache. Every operation is bounded by a short timeout; when Redis is
-/// down a read is a miss and a write is dropped, and the connection is retried
-/// at most once a second, so requests keep succeeding from the database.
-pub struct RedisCache {
+/// A lazily connected Redis link shared by the Redis adapters. Every
+/// operation is bounded by a short timeout; when Redis is down an operation
+/// answers `None`, and the connection is retried at most once a second, so
+/// requests keep succeeding without it.
+pub struct RedisLink {
     client: redis::Client,
-    namespace: String,
     conn: Mutex<Option<ConnectionManager>>,
     last_attempt: Mutex<Option<Instant>>,
 }
 
 const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
 
-impl RedisCache {
+impl RedisLink {
     /// Does not connect yet: a Redis that is down at start is not an error.
-    /// `namespace` prefixes every key (tests share one Redis).
-    pub fn new(url: &str, namespace: &str) -> Result<Self, String> {
+    pub fn new(url: &str) -> Result<Self, String> {
         let client = redis::Client::open(url).map_err(|e| format!("invalid REDIS_URL: {e}"))?;
-        Ok(Self { client, namespace: namespace.to_owned(), conn: Mutex::new(None), last_attempt: Mutex::new(None) })
+        Ok(Self { client, conn: Mutex::new(None), last_attempt: Mutex::new(None) })
     }
 
-    async fn connection(&self) -> Option<ConnectionManager> {
+    pub(crate) async fn connection(&self) -> Option<ConnectionManager> {
         if let Some(c) = self.conn.lock().await.as_ref() {
             return Some(c.clone());
         }
@@ -116,22 +115,13 @@ impl RedisCache {
                 Some(c)
             }
             Err(e) => {
-                tracing::warn!(error = %e, "Redis unreachable: reports are computed from the database");
+                tracing::warn!(error = %e, "Redis unreachable: caches and rate limits run in process");
                 None
             }
         }
     }
 
-    fn generation_key(&self, tenant: TenantId) -> String {
-        format!("{}:gen:{}", self.namespace, tenant.0.simple())
-    }
-
-    async fn entry_key(&self, conn: &mut ConnectionManager, tenant: TenantId, key: &str) -> Option<String> {
-        let generation: Option<u64> = self.run(conn.get(self.generation_key(tenant))).await?;
-        Some(format!("{}:report:{}:{}:{key}", self.namespace, tenant.0.simple(), generation.unwrap_or(0)))
-    }
-
-    async fn run<T>(&self, op: impl Future<Output = redis::RedisResult<T>>) -> Option<T> {
+    pub(crate) async fn run<T>(&self, op: impl Future<Output = redis::RedisResult<T>>) -> Option<T> {
         match tokio::time::timeout(REDIS_TIMEOUT, op).await {
             Ok(Ok(v)) => Some(v),
             Ok(Err(e)) => {
@@ -146,23 +136,45 @@ impl RedisCache {
     }
 }
 
+/// Redis report cache (see `RedisLink` for its failure behaviour).
+pub struct RedisCache {
+    link: Arc<RedisLink>,
+    namespace: String,
+}
+
+impl RedisCache {
+    /// `namespace` prefixes every key (tests share one Redis).
+    pub fn new(link: Arc<RedisLink>, namespace: &str) -> Self {
+        Self { link, namespace: namespace.to_owned() }
+    }
+
+    fn generation_key(&self, tenant: TenantId) -> String {
+        format!("{}:gen:{}", self.namespace, tenant.0.simple())
+    }
+
+    async fn entry_key(&self, conn: &mut ConnectionManager, tenant: TenantId, key: &str) -> Option<String> {
+        let generation: Option<u64> = self.link.run(conn.get(self.generation_key(tenant))).await?;
+        Some(format!("{}:report:{}:{}:{key}", self.namespace, tenant.0.simple(), generation.unwrap_or(0)))
+    }
+}
+
 #[async_trait]
 impl ReportCache for RedisCache {
     async fn get(&self, tenant: TenantId, key: &str) -> Option<Vec<u8>> {
-        let mut conn = self.connection().await?;
+        let mut conn = self.link.connection().await?;
         let entry = self.entry_key(&mut conn, tenant, key).await?;
-        self.run(conn.get::<_, Option<Vec<u8>>>(entry)).await.flatten()
+        self.link.run(conn.get::<_, Option<Vec<u8>>>(entry)).await.flatten()
     }
 
     async fn put(&self, tenant: TenantId, key: &str, value: &[u8], ttl: Duration) {
-        let Some(mut conn) = self.connection().await else { return };
+        let Some(mut conn) = self.link.connection().await else { return };
         let Some(entry) = self.entry_key(&mut conn, tenant, key).await else { return };
-        let _: Option<()> = self.run(conn.set_ex(entry, value, ttl.as_secs().max(1))).await;
+        let _: Option<()> = self.link.run(conn.set_ex(entry, value, ttl.as_secs().max(1))).await;
     }
 
     async fn invalidate(&self, tenant: TenantId) {
-        let Some(mut conn) = self.connection().await else { return };
-        let _: Option<u64> = self.run(conn.incr(self.generation_key(tenant), 1u64)).await;
+        let Some(mut conn) = self.link.connection().await else { return };
+        let _: Option<u64> = self.link.run(conn.incr(self.generation_key(tenant), 1u64)).await;
     }
 
     fn backend(&self) -> &'static str {

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod crypto;
 pub mod matcher;
 pub mod outbound;
+pub mod ratelimit;
 pub mod sentiment;
 pub mod sql;
 

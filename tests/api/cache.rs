@@ -6,11 +6,14 @@ use std::time::Duration;
 
 use smrm_domain::ids::TenantId;
 use smrm_domain::ports::ReportCache;
-use smrm_infra::cache::{MemoryCache, RedisCache};
+use smrm_infra::cache::{MemoryCache, RedisCache, RedisLink};
 
 fn cache() -> Arc<dyn ReportCache> {
     match std::env::var("TEST_REDIS_URL").ok().filter(|s| !s.is_empty()) {
-        Some(url) => Arc::new(RedisCache::new(&url, &format!("smrm-test-{}", uuid::Uuid::now_v7().simple())).unwrap()),
+        Some(url) => Arc::new(RedisCache::new(
+            Arc::new(RedisLink::new(&url).unwrap()),
+            &format!("smrm-test-{}", uuid::Uuid::now_v7().simple()),
+        )),
         None => Arc::new(MemoryCache::new(1 << 20)),
     }
 }
@@ -34,7 +37,7 @@ async fn values_are_per_tenant_and_invalidation_retires_them() {
 
 #[actix_web::test]
 async fn an_unreachable_redis_is_a_miss_not_an_error() {
-    let cache = RedisCache::new("redis://127.0.0.1:1", "smrm-test-down").unwrap();
+    let cache = RedisCache::new(Arc::new(RedisLink::new("redis://127.0.0.1:1").unwrap()), "smrm-test-down");
     let t = TenantId::new();
     cache.put(t, "k", b"v", Duration::from_secs(5)).await;
     assert_eq!(cache.get(t, "k").await, None);
@@ -109,7 +112,7 @@ async fn reports_keep_answering_while_redis_is_down_and_use_it_again_after() {
     std::thread::sleep(Duration::from_millis(1100));
     let r = app.get(&path).token(&t.token).send().await.expect(200);
     assert_eq!(r.body["all"]["positive"], 2);
-    let probe = RedisCache::new(&format!("redis://127.0.0.1:{port}"), "probe").unwrap();
+    let probe = RedisCache::new(Arc::new(RedisLink::new(&format!("redis://127.0.0.1:{port}")).unwrap()), "probe");
     probe.put(TenantId::new(), "k", b"v", Duration::from_secs(5)).await;
     let mut found = false;
     for _ in 0..20 {

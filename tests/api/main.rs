@@ -10,6 +10,7 @@ mod competitor_sets;
 mod conventions;
 mod idempotency;
 mod mentions;
+mod ratelimits;
 mod reports;
 mod roles;
 mod service;

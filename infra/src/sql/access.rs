@@ -409,3 +409,31 @@ impl ApiKeyRepository for SqlStore {
         Ok(())
     }
 }
+
+#[async_trait]
+impl smrm_domain::ports::TenantLimits for SqlStore {
+    async fn rate_limit(&self, tenant: TenantId) -> DomainResult<Option<u32>> {
+        use super::entities::tenant_limit;
+        let row = tenant_limit::Entity::find_by_id(tenant.0).one(&self.db).await.map_err(db_err)?;
+        Ok(row.and_then(|r| r.rate_limit_per_minute).and_then(|n| u32::try_from(n).ok()))
+    }
+
+    async fn set_rate_limit(&self, tenant: TenantId, per_minute: Option<u32>) -> DomainResult<()> {
+        use super::entities::tenant_limit;
+        self.get_tenant(tenant).await?;
+        let value = per_minute.map(|n| i32::try_from(n).unwrap_or(i32::MAX));
+        tenant_limit::Entity::insert(tenant_limit::ActiveModel {
+            tenant_id: Set(tenant.0),
+            rate_limit_per_minute: Set(value),
+        })
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(tenant_limit::Column::TenantId)
+                .update_column(tenant_limit::Column::RateLimitPerMinute)
+                .to_owned(),
+        )
+        .exec_without_returning(&self.db)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+}

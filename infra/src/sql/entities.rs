@@ -218,6 +218,19 @@ pub mod tenant_counter {
     no_relations!();
 }
 
+pub mod tenant_limit {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tenant_limits")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        pub rate_limit_per_minute: Option<i32>,
+    }
+    no_relations!();
+}
+
 pub mod brand_tombstone {
     use sea_orm::entity::prelude::*;
 

@@ -1,0 +1,141 @@
+//! Rate limits on `/v1`: a token bucket per API key or user (per client IP
+//! for calls without valid credentials), and a stricter one per client IP on
+//! signup and login. Every answer carries `RateLimit-Limit`,
+//! `RateLimit-Remaining` and `RateLimit-Reset`; past the limit the answer is
+//! 429 with `Retry-After`, before credentials are even checked (so never 401).
+//!
+//! The caller is read from its credentials without the database: an API key
+//! names its tenant, an access token is verified (HMAC) and names its user.
+//! A tenant's limit is the operator's setting for it (`smrm rate-limit`),
+//! else `SMRM_RATE_LIMIT_PER_MINUTE`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{Error, web};
+use sha2::{Digest, Sha256};
+use smrm_domain::ids::TenantId;
+use smrm_domain::model::access::{API_KEY_PREFIX, BearerSecret};
+use smrm_domain::ports::{RateLimiter, TenantLimits};
+use smrm_domain::ratelimit::RateDecision;
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// Signup and login: limited per client IP by `SMRM_AUTH_RATE_LIMIT_PER_MINUTE`.
+const AUTH_PATHS: &[&str] = &["/v1/signup", "/v1/auth/token", "/v1/auth/refresh"];
+
+const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+
+/// The limiter, the limits, and a short cache of each tenant's limit.
+pub struct RateLimits {
+    pub limiter: Arc<dyn RateLimiter>,
+    pub tenants: Arc<dyn TenantLimits>,
+    pub per_minute: u32,
+    pub auth_per_minute: u32,
+    cache: moka::future::Cache<TenantId, u32>,
+}
+
+impl RateLimits {
+    pub fn new(
+        limiter: Arc<dyn RateLimiter>,
+        tenants: Arc<dyn TenantLimits>,
+        per_minute: u32,
+        auth_per_minute: u32,
+    ) -> Self {
+        // A changed setting is seen within a minute.
+        let cache = moka::future::Cache::builder().max_capacity(100_000).time_to_live(Duration::from_secs(60)).build();
+        Self { limiter, tenants, per_minute, auth_per_minute, cache }
+    }
+
+    async fn tenant_limit(&self, tenant: TenantId) -> u32 {
+        if let Some(n) = self.cache.get(&tenant).await {
+            return n;
+        }
+        let n = match self.tenants.rate_limit(tenant).await {
+            Ok(set) => set.unwrap_or(self.per_minute),
+            // The database is down: the default, without caching it.
+            Err(_) => return self.per_minute,
+        };
+        self.cache.insert(tenant, n).await;
+        n
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let h = headers.get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")).map(str::trim)
+}
+
+/// The bucket of the caller, and its tenant when its credentials name one.
+fn caller(req: &ServiceRequest, state: &AppState, ip: &str) -> (String, Option<TenantId>) {
+    match bearer(req.headers()) {
+        Some(token) if token.starts_with(API_KEY_PREFIX) => match BearerSecret::parse(API_KEY_PREFIX, token) {
+            // The key's digest, not the key, names its bucket.
+            Some(secret) => (format!("key:{:x}", Sha256::digest(token.as_bytes())), Some(secret.tenant_id)),
+            None => (format!("ip:{ip}"), None),
+        },
+        Some(token) => match state.tokens.caller(token) {
+            Some((tenant, user)) => (format!("user:{}", user.0.simple()), Some(tenant)),
+            None => (format!("ip:{ip}"), None),
+        },
+        None => (format!("ip:{ip}"), None),
+    }
+}
+
+fn set_headers(headers: &mut HeaderMap, d: &RateDecision) {
+    headers.insert(LIMIT, HeaderValue::from(d.limit));
+    headers.insert(REMAINING, HeaderValue::from(d.remaining));
+    headers.insert(RESET, HeaderValue::from(d.reset_seconds));
+}
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if !req.path().starts_with("/v1/") {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    }
+    let state = req.app_data::<web::Data<AppState>>().expect("state").clone();
+    let rate = &state.rate_limits;
+    let ip = req.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+    let mut decisions = Vec::with_capacity(2);
+    if req.method() == Method::POST && AUTH_PATHS.contains(&req.path()) {
+        decisions.push(rate.limiter.hit(&format!("auth:{ip}"), rate.auth_per_minute).await);
+    }
+    let (key, tenant) = caller(&req, &state, &ip);
+    let limit = match tenant {
+        Some(t) => rate.tenant_limit(t).await,
+        None => rate.per_minute,
+    };
+    decisions.push(rate.limiter.hit(&key, limit).await);
+
+    if let Some(refused) = decisions.iter().find(|d| !d.allowed) {
+        let e = ApiError {
+            retry_after: Some(refused.retry_after_seconds),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests",
+                format!(
+                    "more than {} requests per minute; retry in {} s (see the RateLimit-* headers)",
+                    refused.limit, refused.retry_after_seconds
+                ),
+            )
+        };
+        let mut res = req.error_response(e);
+        set_headers(res.headers_mut(), refused);
+        return Ok(res.map_into_boxed_body());
+    }
+    let shown = *decisions.iter().min_by_key(|d| d.remaining).expect("one decision at least");
+    let mut res = next.call(req).await?;
+    set_headers(res.headers_mut(), &shown);
+    Ok(res.map_into_boxed_body())
+}
