@@ -141,39 +141,6 @@ fn describe(e: &awc::error::SendRequestError) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signs_as_the_standard_webhooks_reference_does() {
-        // The test vector of the Standard Webhooks specification's libraries.
-        let sig = sign(
-            "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
-            "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk",
-            1649367553,
-            r#"{"email":"test@example.com","username":"test_user"}"#,
-        );
-        assert_eq!(sig, "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=");
-    }
-
-    #[test]
-    fn html_becomes_plain_text() {
-        let html = "<p>Дейнет&nbsp;&mdash; <b>лучший</b><br/>оператор</p><script>alert('x<y')</script><style>p{}</style> &lt;3";
-        assert_eq!(html_to_text(html), "Дейнет — лучший оператор <3");
-        assert_eq!(html_to_text("a < b"), "a < b");
-    }
-
-    #[test]
-    fn literal_private_targets_are_refused_unless_allowed() {
-        assert!(check_target("http://127.0.0.1:9/h", false).is_err());
-        assert!(check_target("http://[::1]:9/h", false).is_err());
-        assert!(check_target("http://localhost:9/h", false).is_err());
-        assert!(check_target("https://hooks.example.com/h", false).is_ok());
-        assert!(check_target("http://127.0.0.1:9/h", true).is_ok());
-    }
-}
-
 /// Feeds larger than this are refused.
 pub const FEED_MAX_BYTES: usize = 10 * 1024 * 1024;
 
@@ -291,4 +258,37 @@ pub fn html_to_text(html: &str) -> String {
     }
     out.push_str(rest);
     smrm_domain::text::tidy(&html_escape::decode_html_entities(&out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signs_as_the_standard_webhooks_reference_does() {
+        // The test vector of the Standard Webhooks specification's libraries.
+        let sig = sign(
+            "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+            "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk",
+            1649367553,
+            r#"{"email":"test@example.com","username":"test_user"}"#,
+        );
+        assert_eq!(sig, "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=");
+    }
+
+    #[test]
+    fn html_becomes_plain_text() {
+        let html = "<p>Дейнет&nbsp;&mdash; <b>лучший</b><br/>оператор</p><script>alert('x<y')</script><style>p{}</style> &lt;3";
+        assert_eq!(html_to_text(html), "Дейнет — лучший оператор <3");
+        assert_eq!(html_to_text("a < b"), "a < b");
+    }
+
+    #[test]
+    fn literal_private_targets_are_refused_unless_allowed() {
+        assert!(check_target("http://127.0.0.1:9/h", false).is_err());
+        assert!(check_target("http://[::1]:9/h", false).is_err());
+        assert!(check_target("http://localhost:9/h", false).is_err());
+        assert!(check_target("https://hooks.example.com/h", false).is_ok());
+        assert!(check_target("http://127.0.0.1:9/h", true).is_ok());
+    }
 }
