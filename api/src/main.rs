@@ -19,6 +19,8 @@ USAGE:
 
 COMMANDS:
     serve      migrate the database, then serve HTTP (default)
+    demo       fill a demo tenant (brands, ~5,000 mentions, answers) and
+               print a login, an API key and curl lines to try
     migrate    apply pending database migrations and exit
     openapi    print the OpenAPI document (openapi/openapi.json)
     rate-limit <tenant-id> <per-minute|default>
@@ -46,6 +48,17 @@ async fn main() {
             if let Err(e) = result {
                 tracing::error!("{e}");
                 std::process::exit(1);
+            }
+        }
+        "demo" => {
+            let config = load_config();
+            let addr = config.addr;
+            match smrm_api::demo::run(config).await {
+                Ok(s) => print_demo(&s, addr),
+                Err(e) => {
+                    tracing::error!("{e}");
+                    std::process::exit(1);
+                }
             }
         }
         "rate-limit" => {
@@ -92,6 +105,29 @@ async fn migrate(config: &Config) -> Result<(), String> {
     connect_and_migrate(config).await?;
     tracing::info!("database is up to date");
     Ok(())
+}
+
+fn print_demo(s: &smrm_api::demo::DemoSummary, addr: std::net::SocketAddr) {
+    let base = format!("http://{addr}");
+    let key = &s.api_key;
+    let period = "from=$(date -u -d '-90 days' +%Y-%m-%dT00:00:00Z)&to=$(date -u -d '+1 day' +%Y-%m-%dT00:00:00Z)";
+    let text = format!(
+        "\nThe demo tenant is ready: {mentions} mentions of 4 brands over 90 days.\n\
+         \n  login:    {email}\n  password: {password}\n  API key:  {key}\n\
+         \nStart the server (`cargo run`), then try:\n\
+         \n  curl -s -H 'Authorization: Bearer {key}' '{base}/v1/mentions?limit=5&sentiment=negative'\
+         \n  curl -s -H 'Authorization: Bearer {key}' \"{base}/v1/competitor-sets/{set}/share-of-voice?{period}&granularity=week\"\
+         \n  curl -s -H 'Authorization: Bearer {key}' \"{base}/v1/brands/{brand}/sentiment?{period}&granularity=week\"\
+         \n  curl -s -H 'Authorization: Bearer {key}' \"{base}/v1/brands/{brand}/responses/stats?{period}\"\
+         \n  curl -s -H 'Authorization: Bearer {key}' -H 'Accept: text/html' \"{base}/v1/brands/{brand}/audit?competitor_set_id={set}&{period}\" > audit.html\
+         \n\nThe API reference is at {base}/docs.",
+        mentions = s.mentions,
+        email = s.email,
+        password = s.password,
+        set = s.set_id,
+        brand = s.brand_id,
+    );
+    let _ = writeln!(std::io::stdout(), "{text}");
 }
 
 async fn set_rate_limit(config: &Config, args: &[String]) -> Result<(), String> {

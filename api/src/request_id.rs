@@ -7,7 +7,10 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage};
+use actix_web::{Error, HttpMessage, web};
+use smrm_domain::model::access::Principal;
+
+use crate::state::AppState;
 use tracing::Instrument;
 
 pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -45,8 +48,15 @@ pub async fn middleware(
     let scoped = REQUEST_ID.scope(id.clone(), next.call(req));
     let mut res = scoped.instrument(span.clone()).await?;
     let status = res.status().as_u16();
+    let seconds = started.elapsed().as_secs_f64();
+    // The route pattern (`/v1/brands/{id}`), never the raw path, labels metrics.
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    let tenant = res.request().extensions().get::<Principal>().map(|p| p.tenant_id.0.to_string());
+    if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+        state.metrics.observe_request(&route, method.as_str(), status, seconds);
+    }
     let _enter = span.enter();
-    tracing::info!(status, latency_ms = started.elapsed().as_secs_f64() * 1000.0, "served");
+    tracing::info!(status, %route, tenant = tenant.as_deref().unwrap_or("-"), latency_ms = seconds * 1000.0, "served");
     res.headers_mut().insert(HEADER, HeaderValue::from_str(&id).expect("checked ASCII"));
     Ok(res)
 }

@@ -11,6 +11,7 @@ use actix_web::http::header;
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use futures_util::StreamExt;
+use smrm_domain::model::integrations::SendOutcome;
 use smrm_domain::ports::{Clock, RateLimiter, ReportCache, SystemClock};
 use smrm_domain::services::access::AccessService;
 use smrm_domain::services::alerts::AlertService;
@@ -146,6 +147,7 @@ impl Application {
             database: store.backend(),
             cache,
             tokens: TokenIssuer::new(&config.jwt_secret, config.access_token_seconds),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
             rate_limits: RateLimits::new(
                 limiter,
                 store.clone(),
@@ -323,9 +325,17 @@ fn spawn_webhook_worker(state: web::Data<AppState>, stopped: tokio::sync::watch:
                         let (state, sender) = (state.clone(), sender.clone());
                         async move {
                             let id = m.id;
-                            if let Err(e) = state.webhooks.deliver(sender.as_ref(), m).await {
-                                tracing::warn!(error = %e, message = %id, "webhook delivery failed; retried when its lease ends");
-                            }
+                            let outcome = match state.webhooks.deliver(sender.as_ref(), m).await {
+                                Ok(Some(SendOutcome::Delivered(_))) => "delivered",
+                                Ok(Some(SendOutcome::Rejected(_))) => "rejected",
+                                Ok(Some(SendOutcome::Failed(_))) => "failed",
+                                Ok(None) => "dropped",
+                                Err(e) => {
+                                    tracing::warn!(error = %e, message = %id, "webhook delivery failed; retried when its lease ends");
+                                    "error"
+                                }
+                            };
+                            state.metrics.webhook_attempts.with_label_values(&[outcome]).inc();
                         }
                     })
                     .await;
@@ -361,6 +371,13 @@ fn spawn_source_poller(state: web::Data<AppState>, stopped: tokio::sync::watch::
                     async move {
                         match state.sources.poll(fetcher.as_ref(), &state.mentions, &source, &validators).await {
                             Ok(result) => {
+                                state.metrics.source_polls.with_label_values(&[result.status]).inc();
+                                state.metrics.observe_ingest(
+                                    (result.created_posts + result.duplicates) as usize,
+                                    result.duplicates as usize,
+                                    result.unmatched as usize,
+                                    result.created as usize,
+                                );
                                 if let Err(e) = state.alerts.evaluate(source.tenant_id, &result.brands).await {
                                     tracing::warn!(error = %e, "checking alert rules after a poll failed");
                                 }

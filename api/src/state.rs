@@ -36,6 +36,7 @@ pub struct AppState {
     pub cache: Arc<dyn ReportCache>,
     pub tokens: TokenIssuer,
     pub rate_limits: crate::ratelimit::RateLimits,
+    pub metrics: Arc<crate::metrics::Metrics>,
     pub clock: Arc<dyn Clock>,
 }
 

@@ -230,6 +230,10 @@ pub trait ReportCache: Send + Sync {
 #[async_trait]
 pub trait Readiness: Send + Sync {
     async fn ready(&self) -> DomainResult<()>;
+    /// The database pool's size and idle connections, for metrics.
+    fn pool(&self) -> Option<(u32, u32)> {
+        None
+    }
 }
 
 /// One brand's query, as the matcher needs it.

@@ -78,3 +78,84 @@ async fn docs_page_is_served_without_internet() {
     let r = app.get("/docs/swagger-ui-bundle.js").send().await.expect(200);
     assert!(r.text.len() > 100_000, "the bundle is vendored, not fetched from a CDN");
 }
+
+/// The value of one Prometheus sample line (`name{labels} value`).
+fn sample(text: &str, starts: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(starts))
+        .unwrap_or_else(|| panic!("no `{starts}` in\n{text}"))
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_by_route_ingest_and_the_report_cache() {
+    let app = spawn_app().await;
+    let t = app.signup("Metrics").await;
+    let brand = app.brand(&t.token, "Дейнет").await;
+    for _ in 0..3 {
+        app.get(&format!("/v1/brands/{brand}")).token(&t.token).send().await.expect(200);
+    }
+    app.get("/v1/brands/0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d20").token(&t.token).send().await.problem(404);
+    let items = serde_json::json!({"items": [
+        {"external_id": "1", "platform": "vk", "source_type": "social", "text": "Дейнет", "published_at": "2026-11-20T10:00:00Z", "author": {"handle": "@a"}},
+        {"external_id": "2", "platform": "vk", "source_type": "social", "text": "другое", "published_at": "2026-11-20T10:00:00Z", "author": {"handle": "@a"}}
+    ]});
+    app.post("/v1/mentions/batch").token(&t.token).json(items.clone()).send().await.expect(200);
+    app.post("/v1/mentions/batch").token(&t.token).json(items).send().await.expect(200);
+    let report = format!("/v1/brands/{brand}/sentiment?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z");
+    app.get(&report).token(&t.token).send().await.expect(200);
+    app.get(&report).token(&t.token).send().await.expect(200);
+
+    let r = app.get("/metrics").send().await.expect(200);
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    let m = &r.text;
+    let route = r#"smrm_http_requests_total{method="GET",route="/v1/brands/{id}","#;
+    assert_eq!(sample(m, &format!(r#"{route}status="200"}}"#)), 3.0, "by route pattern, not path");
+    assert_eq!(sample(m, &format!(r#"{route}status="404"}}"#)), 1.0);
+    assert!(sample(m, r#"smrm_http_request_duration_seconds_count{method="GET",route="/v1/brands/{id}"}"#) >= 4.0);
+    assert_eq!(sample(m, r#"smrm_ingest_posts_total{result="matched"}"#), 1.0);
+    assert_eq!(sample(m, r#"smrm_ingest_posts_total{result="unmatched"}"#), 1.0);
+    assert_eq!(sample(m, r#"smrm_ingest_posts_total{result="duplicate"}"#), 2.0);
+    assert_eq!(sample(m, "smrm_ingest_mentions_total"), 1.0);
+    assert_eq!(sample(m, r#"smrm_report_cache_total{result="miss"}"#), 1.0);
+    assert_eq!(sample(m, r#"smrm_report_cache_total{result="hit"}"#), 1.0);
+    assert!(sample(m, r#"smrm_db_pool_connections{state="idle"}"#) >= 0.0);
+}
+
+#[actix_web::test]
+async fn the_demo_fills_a_tenant_that_the_server_then_serves() {
+    let app = smrm_tests::spawn_durable_app(|_| {}).await;
+    let demo = smrm_api::demo::run(app.config.clone()).await.expect("the demo runs");
+    assert!(demo.mentions > 4_000, "{} mentions", demo.mentions);
+    app.login(&demo.email, &demo.password).await;
+    let period = {
+        let now = chrono::Utc::now();
+        format!(
+            "from={}&to={}",
+            (now - chrono::Duration::days(91)).format("%Y-%m-%dT00:00:00Z"),
+            (now + chrono::Duration::days(1)).format("%Y-%m-%dT00:00:00Z")
+        )
+    };
+    let sov = app
+        .get(&format!("/v1/competitor-sets/{}/share-of-voice?{period}&granularity=week", demo.set_id))
+        .token(&demo.api_key)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(sov["total"].as_f64().unwrap() as u64, demo.mentions, "every mention is one of the set's brands");
+    assert_eq!(sov["brands"].as_array().unwrap().len(), 4);
+    let stats = app
+        .get(&format!("/v1/brands/{}/responses/stats?{period}", demo.brand_id))
+        .token(&demo.api_key)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    assert!(stats["negative_answered"].as_u64().unwrap() > 0);
+    assert!(stats["median_response_seconds"].as_f64().unwrap() > 0.0);
+}

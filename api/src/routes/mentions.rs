@@ -115,6 +115,7 @@ async fn batch(
 ) -> Result<HttpResponse, ApiError> {
     let items = body.0.items.into_iter().map(Into::into).collect();
     let (received, outcome) = state.mentions.ingest(&who, items).await?;
+    state.metrics.observe_ingest(received, outcome.duplicates, outcome.unmatched, outcome.created.len());
     // The batch is stored; a spike it made fires now. A failure here does
     // not fail the batch: the next batch of the brand checks again.
     if let Err(e) = state.alerts.evaluate(who.tenant_id, &outcome.brands).await {

@@ -20,6 +20,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// Registers every documented endpoint.
 pub fn configure(cfg: &mut ServiceConfig) {
     service::configure(cfg);
+    cfg.service(crate::metrics::metrics);
     access::configure(cfg);
     brands::configure(cfg);
     communication::configure(cfg);

@@ -88,8 +88,12 @@ async fn cached_body(
 ) -> Result<HttpResponse, ApiError> {
     let key = format!("{}?{}&*={variant}", req.path(), req.query_string());
     let body = match state.cache.get(who.tenant_id, &key).await {
-        Some(body) => body,
+        Some(body) => {
+            state.metrics.report_cache.with_label_values(&["hit"]).inc();
+            body
+        }
         None => {
+            state.metrics.report_cache.with_label_values(&["miss"]).inc();
             let body = compute.await?;
             state.cache.put(who.tenant_id, &key, &body, REPORT_TTL).await;
             body

@@ -23,9 +23,18 @@ pub struct SourceService {
 }
 
 /// What a poll did.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollResult {
+    /// `fetched`, `not_modified` or `failed`.
+    pub status: &'static str,
+    /// Mentions created.
     pub created: u64,
+    /// New posts stored, matched or not.
+    pub created_posts: u64,
+    /// Entries already stored.
+    pub duplicates: u64,
+    /// New posts that matched no brand.
+    pub unmatched: u64,
     /// Entries that made no valid post (neither text nor title).
     pub skipped: u64,
     /// Brands that got new mentions (for the alert rules).
@@ -110,10 +119,22 @@ impl SourceService {
         let tenant = source.tenant_id;
         let outcome = fetcher.fetch(&source.url, validators).await;
         let now = self.clock.now();
-        let mut result = PollResult::default();
+        let mut result = PollResult {
+            status: "fetched",
+            created: 0,
+            created_posts: 0,
+            duplicates: 0,
+            unmatched: 0,
+            skipped: 0,
+            brands: Vec::new(),
+        };
         let record = match outcome {
-            FetchOutcome::NotModified => PollRecord { polled_at: now, error: None, validators: None, posts_created: 0 },
+            FetchOutcome::NotModified => {
+                result.status = "not_modified";
+                PollRecord { polled_at: now, error: None, validators: None, posts_created: 0 }
+            }
             FetchOutcome::Failed(e) => {
+                result.status = "failed";
                 PollRecord { polled_at: now, error: Some(e), validators: None, posts_created: 0 }
             }
             FetchOutcome::Entries { entries, etag, last_modified } => {
@@ -122,8 +143,11 @@ impl SourceService {
                 let mut brands = std::collections::BTreeSet::new();
                 for chunk in posts.chunks(BATCH_MAX) {
                     match mentions.ingest_for(tenant, chunk.to_vec()).await {
-                        Ok((_, o)) => {
+                        Ok((received, o)) => {
                             result.created += o.created.len() as u64;
+                            result.duplicates += o.duplicates as u64;
+                            result.unmatched += o.unmatched as u64;
+                            result.created_posts += (received - o.duplicates) as u64;
                             brands.extend(o.brands);
                         }
                         Err(e) => {

@@ -105,22 +105,23 @@ impl WebhookService {
 
     /// Makes one attempt at a claimed message and records it: delivered,
     /// due again on the retry schedule, or failed for good, which disables
-    /// the endpoint (as does a `410 Gone`).
-    pub async fn deliver(&self, sender: &dyn WebhookSender, m: Message) -> DomainResult<()> {
+    /// the endpoint (as does a `410 Gone`). Returns the attempt's outcome
+    /// (`None`: no attempt, the message was dropped).
+    pub async fn deliver(&self, sender: &dyn WebhookSender, m: Message) -> DomainResult<Option<SendOutcome>> {
         let tenant = m.tenant_id;
         let w = match self.repo.get_webhook(tenant, m.webhook_id).await {
             Ok(w) => w,
-            Err(DomainError::NotFound(_)) => return Ok(()),
+            Err(DomainError::NotFound(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
         if !w.enabled {
-            return self.repo.abandon(tenant, m.id, self.clock.now()).await;
+            return self.repo.abandon(tenant, m.id, self.clock.now()).await.map(|()| None);
         }
         let body = match m.payload.clone() {
             Some(body) => body,
             None => {
                 let Some(data) = self.payloads.data(tenant, m.event, m.subject_id).await? else {
-                    return self.repo.abandon(tenant, m.id, self.clock.now()).await;
+                    return self.repo.abandon(tenant, m.id, self.clock.now()).await.map(|()| None);
                 };
                 let body = serde_json::json!({
                     "type": m.event.as_str(),
@@ -172,6 +173,6 @@ impl WebhookService {
             };
             self.repo.disable_webhook(tenant, w.id, &reason, done).await?;
         }
-        Ok(())
+        Ok(Some(outcome))
     }
 }

@@ -127,6 +127,19 @@ impl smrm_domain::ports::Readiness for SqlStore {
     async fn ready(&self) -> Result<(), DomainError> {
         self.ping().await
     }
+
+    fn pool(&self) -> Option<(u32, u32)> {
+        match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                Some((pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX)))
+            }
+            _ => {
+                let pool = self.db.get_sqlite_connection_pool();
+                Some((pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX)))
+            }
+        }
+    }
 }
 
 /// Which way a keyset page walks the ids (UUIDv7: creation order).
