@@ -7,7 +7,9 @@
 //! digits (so `#daynet` is the word `daynet`, and `Daynet's` is `daynet` + `s`).
 //! Each word is reduced to its Snowball stem (Russian for Cyrillic words,
 //! English for Latin ones), so `Дейнет` matches `Дейнета`, `Дейнетом`,
-//! `Дейнету`, and `Daynet` matches `Daynets`. The words are joined by single
+//! `Дейнету`, and `Daynet` matches `Daynets`; a keyword also counts as a
+//! stem as written, so a name the stemmer would cut (`Связьком` → `связьк`)
+//! still matches its inflections (`Связькома` → `связьком`). The words are joined by single
 //! spaces with a space at each end, and a keyword `k1 k2` becomes the pattern
 //! ` k1 k2 `: a match always starts and ends on word boundaries (`Daynet`
 //! never matches `Daynetwork`), and phrases match consecutive words. A keyword
@@ -161,9 +163,24 @@ impl Matcher {
             let dropped = b.excluded_keywords.iter().map(|k| (k, true));
             for (keyword, exclude) in kept.chain(dropped) {
                 let (keyword, is_exact) = unquote(keyword);
-                if let Some(p) = pattern(keyword, is_exact) {
-                    let side = if is_exact { &mut exact } else { &mut stemmed };
-                    side.entry(p).or_default().push(Target { brand: i, exclude });
+                let target = Target { brand: i, exclude };
+                if is_exact {
+                    if let Some(p) = pattern(keyword, true) {
+                        exact.entry(p).or_default().push(target);
+                    }
+                    continue;
+                }
+                // The keyword's stems, and the keyword as written taken as a
+                // stem: a brand name is written in its base form, and its
+                // inflections stem back to that form even where the stemmer
+                // cuts the name itself shorter (`Связьком` stems to
+                // `связьк`, but `Связькома`, `Связькомом` stem to `связьком`).
+                let variants = [pattern(keyword, false), pattern(keyword, true)];
+                for p in variants.iter().flatten() {
+                    let targets = stemmed.entry(p.clone()).or_default();
+                    if !targets.iter().any(|t| t.brand == i && t.exclude == exclude) {
+                        targets.push(target);
+                    }
                 }
             }
         }
@@ -257,6 +274,16 @@ mod tests {
 
     fn words_of(m: &Matcher, text: &str) -> Vec<String> {
         m.find(text, None).into_iter().flat_map(|b| b.matched).collect()
+    }
+
+    #[test]
+    fn names_the_stemmer_cuts_short_still_match_their_inflections() {
+        let m = Matcher::compile(vec![brand(&["Связьком", "Телеком Плюс"], &[])]);
+        for text in ["Связьком", "у Связькома", "со Связькомом", "Связькому", "Телекома Плюс"]
+        {
+            assert_eq!(m.find(text, None).len(), 1, "{text}");
+        }
+        assert!(m.find("связь компании", None).is_empty(), "other words sharing the cut stem do not");
     }
 
     #[test]
