@@ -374,6 +374,7 @@ pub struct AuthorsQuery {
     pub platform: Option<String>,
     pub source_type: Option<SourceTypeDto>,
     /// `mentions` (default), `reach` (influencers), `engagement`, `negative` (repeat complainers).
+    #[param(inline)]
     pub sort: Option<AuthorSortDto>,
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200, default = 50)]

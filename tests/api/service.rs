@@ -159,3 +159,19 @@ async fn the_demo_fills_a_tenant_that_the_server_then_serves() {
     assert!(stats["negative_answered"].as_u64().unwrap() > 0);
     assert!(stats["median_response_seconds"].as_f64().unwrap() > 0.0);
 }
+
+#[actix_web::test]
+async fn every_schema_reference_of_the_document_resolves() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json").send().await.expect(200);
+    let schemas = doc.body["components"]["schemas"].as_object().expect("components.schemas");
+    let mut missing: Vec<&str> = doc
+        .text
+        .split("\"#/components/schemas/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|name| !schemas.contains_key(*name))
+        .collect();
+    missing.dedup();
+    assert!(missing.is_empty(), "unresolvable $refs: {missing:?}");
+}
