@@ -175,7 +175,12 @@ impl AccessService {
             .find_api_key(secret.tenant_id, &self.secrets.digest(&secret.full))
             .await?
             .ok_or(DomainError::Unauthenticated(BAD_KEY))?;
-        self.keys.touch_api_key(key.tenant_id, key.id, self.clock.now(), KEY_TOUCH_GRANULARITY).await?;
+        // `last_used_at` is kept to the minute: most requests need no write.
+        let now = self.clock.now();
+        let granularity = chrono::Duration::from_std(KEY_TOUCH_GRANULARITY).unwrap_or_default();
+        if key.last_used_at.is_none_or(|t| t <= now - granularity) {
+            self.keys.touch_api_key(key.tenant_id, key.id, now, KEY_TOUCH_GRANULARITY).await?;
+        }
         Ok(Principal {
             tenant_id: key.tenant_id,
             actor: Actor::ApiKey(key.id),
