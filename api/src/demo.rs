@@ -246,10 +246,16 @@ impl Api {
     }
 }
 
+/// Progress on stderr: one line rewritten in a terminal, lines otherwise.
 fn progress(line: &str) {
-    let mut out = std::io::stdout();
-    let _ = write!(out, "\r{line:<60}");
-    let _ = out.flush();
+    use std::io::IsTerminal;
+    let mut err = std::io::stderr();
+    if err.is_terminal() {
+        let _ = write!(err, "\r{line:<60}");
+        let _ = err.flush();
+    } else {
+        let _ = writeln!(err, "{line}");
+    }
 }
 
 fn id(v: &Value) -> Result<String, String> {
@@ -334,7 +340,9 @@ pub async fn run(mut config: Config) -> Result<DemoSummary, String> {
     let key = api.post("/v1/api-keys", json!({"name": "Demo CRM", "role": "analyst"})).await?;
     let api_key = key["key"].as_str().map(str::to_owned).ok_or("no API key in the answer")?;
     progress("done");
-    let _ = writeln!(std::io::stdout());
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        let _ = writeln!(std::io::stderr());
+    }
     handle.stop(true).await;
     Ok(DemoSummary { email, password, api_key, brand_id: brand_ids[0].clone(), set_id, mentions })
 }

@@ -175,3 +175,41 @@ async fn every_schema_reference_of_the_document_resolves() {
     missing.dedup();
     assert!(missing.is_empty(), "unresolvable $refs: {missing:?}");
 }
+
+#[actix_web::test]
+async fn a_database_outage_answers_503_and_heals_without_a_restart() {
+    let Some(url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+        // On SQLite the database is a file of the process: it cannot go away.
+        let app = spawn_app().await;
+        app.get("/readyz").send().await.expect(200);
+        return;
+    };
+    // The server reaches PostgreSQL through a proxy this test can cut.
+    let (head, tail) = url.split_once('@').expect("postgres://user@host:port/db");
+    let (host_port, db) = tail.split_once('/').expect("a database name");
+    let target: std::net::SocketAddr = host_port.parse().expect("host:port as an address");
+    let proxy = smrm_tests::Proxy::start(target).await;
+    let proxied = format!("{head}@127.0.0.1:{}/{db}", proxy.port);
+    let app = smrm_tests::spawn_app_with(|c| c.database_url = proxied).await;
+    let t = app.signup("Outage").await;
+    app.get("/v1/brands").token(&t.token).send().await.expect(200);
+
+    proxy.cut();
+    let ready = app.get("/readyz").send().await;
+    assert_eq!(ready.status.as_u16(), 503, "{}", ready.text);
+    let down = app.get("/v1/brands").token(&t.token).send().await.problem(503);
+    assert!(down.header("retry-after").is_some());
+
+    proxy.restore();
+    let mut healed = false;
+    for _ in 0..50 {
+        if app.get("/readyz").send().await.status.as_u16() == 200 {
+            healed = true;
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(healed, "/readyz recovers without a restart");
+    app.get("/v1/brands").token(&t.token).send().await.expect(200);
+    app.brand(&t.token, "После сбоя").await;
+}
