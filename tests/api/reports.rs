@@ -467,3 +467,26 @@ async fn the_audit_gathers_everything_with_findings_as_json_and_html() {
         .problem(422);
     assert_eq!(r.fields(), ["competitor_set_id"]);
 }
+
+#[actix_web::test]
+async fn a_write_on_one_replica_retires_the_cached_report_on_the_other() {
+    let app = smrm_tests::spawn_durable_app(|_| {}).await;
+    let other = app.replica().await;
+    let t = app.signup("Replicas").await;
+    let brand = app.brand(&t.token, "Дейнет").await;
+    let url = format!("/v1/brands/{brand}/sentiment?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z");
+    async fn total(server: &smrm_tests::TestApp, url: &str, token: &str) -> u64 {
+        server.get(url).token(token).send().await.expect(200).body["all"]["total"].as_u64().unwrap()
+    }
+    assert_eq!(total(&app, &url, &t.token).await, 0); // now cached on `app`
+    let post = serde_json::json!({"items": [{"external_id": "1", "platform": "vk", "source_type": "social",
+        "text": "Дейнет", "published_at": "2026-11-20T10:00:00Z", "author": {"handle": "@a"}}]});
+    other.post("/v1/mentions/batch").token(&t.token).json(post).send().await.expect(200);
+    if app.config.redis_url.is_some() {
+        assert_eq!(total(&app, &url, &t.token).await, 1, "the other replica's write retired this replica's cache");
+    } else {
+        // Without Redis each replica caches alone (one replica is the embedded
+        // default; several need Redis, see the README): the writer sees it.
+        assert_eq!(total(&other, &url, &t.token).await, 1);
+    }
+}
