@@ -56,7 +56,41 @@ impl Modify for BearerAuth {
 
 /// The whole document, as served at `/openapi.json` and committed in `openapi/openapi.json`.
 pub fn document() -> utoipa::openapi::OpenApi {
-    let (_, api) =
+    let (_, mut api) =
         App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes::configure).split_for_parts();
+    polish(&mut api);
     api
+}
+
+/// What the annotations leave out and generated clients and linters need:
+/// operation ids unique across the document (`<tag>_<handler>`, as
+/// `webhooks_create`), and a description on every response.
+fn polish(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for item in api.paths.paths.values_mut() {
+        let operations =
+            [item.get.as_mut(), item.post.as_mut(), item.put.as_mut(), item.patch.as_mut(), item.delete.as_mut()];
+        for op in operations.into_iter().flatten() {
+            let tag = op.tags.as_ref().and_then(|t| t.first()).map(|t| t.replace('-', "_"));
+            if let (Some(tag), Some(id)) = (tag, op.operation_id.as_mut())
+                && !id.starts_with(&format!("{tag}_"))
+            {
+                *id = format!("{tag}_{id}");
+            }
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let RefOr::T(r) = response
+                    && r.description.is_empty()
+                {
+                    r.description = match status.as_str() {
+                        "200" => "OK",
+                        "201" => "Created",
+                        "204" => "No content",
+                        "304" => "Not modified",
+                        _ => "See the problem body",
+                    }
+                    .into();
+                }
+            }
+        }
+    }
 }
