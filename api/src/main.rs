@@ -79,10 +79,12 @@ async fn main() {
 fn load_config() -> Config {
     let json = std::env::var("SMRM_LOG_FORMAT").is_ok_and(|v| v == "json");
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Logs go to stderr: stdout is for what a command prints (the OpenAPI
+    // document, the demo's login and curl lines).
     if json {
-        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+        tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     }
     for name in Config::unknown_variables() {
         tracing::warn!(variable = %name, "unknown SMRM_* variable ignored (a typo?)");

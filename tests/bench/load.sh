@@ -28,7 +28,7 @@ export SMRM_RATE_LIMIT_PER_MINUTE=10000000 SMRM_AUTH_RATE_LIMIT_PER_MINUTE=10000
 
 echo "filling a demo tenant…"
 DEMO="$("$BIN" demo 2>/dev/null)"
-KEY="$(grep -o 'smrm_[A-Za-z0-9]*' <<<"$DEMO" | head -n1)"
+KEY="$(grep -o 'smrm_[A-Za-z0-9]\{64\}' <<<"$DEMO" | head -n1)"
 REPORT="$(grep -o "http://[^\"]*/sentiment?[^\"]*" <<<"$DEMO" | head -n1)"
 REPORT="$(eval "echo \"$REPORT\"")" # expand the $(date …) of the printed line
 REPORT="${REPORT/127.0.0.1:8080/127.0.0.1:$PORT}"
