@@ -186,10 +186,6 @@ impl Matcher {
         }
         Self { brands, stemmed: side(stemmed), exact: side(exact) }
     }
-
-    pub fn brand_count(&self) -> usize {
-        self.brands.len()
-    }
 }
 
 /// Compiles queries into a [`Matcher`].

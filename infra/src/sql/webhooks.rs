@@ -124,15 +124,15 @@ pub(crate) async fn enqueue(
     Ok(())
 }
 
-async fn set_status(
+/// Marks the tenant's messages matching `filter` failed for good, leases released.
+async fn fail_messages(
     db: &impl ConnectionTrait,
     tenant: TenantId,
     filter: Condition,
-    status: &str,
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
     message::Entity::update_many()
-        .col_expr(message::Column::Status, Expr::value(status))
+        .col_expr(message::Column::Status, Expr::value(FAILED))
         .col_expr(message::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(message::Column::UpdatedAt, Expr::value(now))
         .filter(message::Column::TenantId.eq(tenant.0))
@@ -346,7 +346,7 @@ impl WebhookRepository for SqlStore {
     }
 
     async fn abandon(&self, tenant: TenantId, id: MessageId, now: DateTime<Utc>) -> DomainResult<()> {
-        set_status(&self.db, tenant, Condition::all().add(message::Column::Id.eq(id.0)), FAILED, now).await
+        fail_messages(&self.db, tenant, Condition::all().add(message::Column::Id.eq(id.0)), now).await
     }
 
     async fn disable_webhook(
@@ -368,7 +368,7 @@ impl WebhookRepository for SqlStore {
             .map_err(db_err)?;
         let pending =
             Condition::all().add(message::Column::WebhookId.eq(id.0)).add(message::Column::Status.eq(PENDING));
-        set_status(&txn, tenant, pending, FAILED, now).await?;
+        fail_messages(&txn, tenant, pending, now).await?;
         txn.commit().await.map_err(db_err)
     }
 }
