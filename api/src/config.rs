@@ -20,6 +20,8 @@ const KNOWN: &[&str] = &[
     "SMRM_DB_MAX_CONNECTIONS",
     "SMRM_LOG_FORMAT",
     "SMRM_WORKERS",
+    "SMRM_SENTIMENT_URL",
+    "SMRM_SENTIMENT_TIMEOUT_MS",
 ];
 
 #[derive(Clone)]
@@ -46,6 +48,9 @@ pub struct Config {
     pub log_json: bool,
     /// HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// The operator's model service, for every tenant that names none
+    /// (`SMRM_SENTIMENT_URL`, `SMRM_SENTIMENT_TIMEOUT_MS`).
+    pub sentiment_endpoint: Option<smrm_domain::model::sentiment::ModelEndpoint>,
 }
 
 impl std::fmt::Debug for Config {
@@ -68,6 +73,7 @@ impl std::fmt::Debug for Config {
             .field("cors_origins", &self.cors_origins)
             .field("log_json", &self.log_json)
             .field("workers", &self.workers)
+            .field("sentiment_endpoint", &self.sentiment_endpoint.as_ref().map(|e| redact_url(&e.url)))
             .finish()
     }
 }
@@ -116,6 +122,11 @@ impl Config {
         let access_token_seconds = num("SMRM_ACCESS_TOKEN_SECONDS", 900, 30, 86_400);
         let db_max_connections = num("SMRM_DB_MAX_CONNECTIONS", 16, 1, 1000) as u32;
         let workers = get("SMRM_WORKERS").map(|_| num("SMRM_WORKERS", 2, 1, 256) as usize);
+        let sentiment_timeout_ms = get("SMRM_SENTIMENT_TIMEOUT_MS").map(|_| {
+            use smrm_domain::model::sentiment::{DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS};
+            num("SMRM_SENTIMENT_TIMEOUT_MS", DEFAULT_TIMEOUT_MS.into(), MIN_TIMEOUT_MS.into(), MAX_TIMEOUT_MS.into())
+                as u32
+        });
 
         let mut flag = |name: &str, default: bool| -> bool {
             match get(name).as_deref().map(str::trim) {
@@ -130,6 +141,14 @@ impl Config {
         };
         let signup_enabled = flag("SMRM_SIGNUP", true);
         let outbound_allow_private = flag("SMRM_OUTBOUND_ALLOW_PRIVATE", false);
+        let sentiment_endpoint = get("SMRM_SENTIMENT_URL").and_then(|url| {
+            let checked = smrm_domain::model::sentiment::ModelEndpoint::validate(
+                url.clone(),
+                sentiment_timeout_ms,
+                outbound_allow_private,
+            );
+            checked.map_err(|e| errors.push(format!("SMRM_SENTIMENT_URL={}: {e}", redact_url(&url)))).ok()
+        });
 
         let retry_raw = get("SMRM_WEBHOOK_RETRY_SECONDS").unwrap_or_else(|| "5,300,1800,7200,18000,36000".into());
         let webhook_retry_seconds: Vec<u64> = retry_raw.split(',').filter_map(|s| s.trim().parse().ok()).collect();
@@ -204,6 +223,7 @@ impl Config {
             cors_origins,
             log_json,
             workers,
+            sentiment_endpoint,
         })
     }
 

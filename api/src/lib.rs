@@ -19,5 +19,7 @@ pub mod ratelimit;
 pub mod report_dto;
 pub mod request_id;
 pub mod routes;
+pub mod sentiment_cli;
+pub mod sentiment_dto;
 pub mod startup;
 pub mod state;

@@ -26,6 +26,9 @@ COMMANDS:
     rate-limit <tenant-id> <per-minute|default>
                set a tenant's requests per minute per API key or user
                (its plan), or return it to SMRM_RATE_LIMIT_PER_MINUTE
+    sentiment <train|eval|adapt-experiment> [--data DIR] [--weights FILE]
+               train the built-in sentiment model, score it, or run the
+               adaptation experiment (see README.md, \"Sentiment\")
     help       print this text
 
 Configuration is read from the environment; see README.md.";
@@ -59,6 +62,13 @@ async fn main() {
                     tracing::error!("{e}");
                     std::process::exit(1);
                 }
+            }
+        }
+        "sentiment" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            if let Err(e) = smrm_api::sentiment_cli::run(&args) {
+                eprintln!("{e}");
+                std::process::exit(2);
             }
         }
         "rate-limit" => {

@@ -39,6 +39,7 @@ Authenticate with `Authorization: Bearer <token>`, where the token is an access 
         (name = "alerts", description = "Spike alert rules per brand, fired at most once per window, delivered as `alert.triggered`."),
         (name = "sources", description = "Pull connectors: RSS and Atom feeds polled into the mention pipeline."),
         (name = "communication", description = "Official-answer templates, the answers given to mentions, and placements by the brand's official representatives."),
+        (name = "sentiment", description = "The built-in Russian/English sentiment model, adapted per tenant to its people's corrections, or the tenant's own model service."),
     )
 )]
 struct ApiDoc;

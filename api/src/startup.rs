@@ -20,6 +20,7 @@ use smrm_domain::services::communication::CommunicationService;
 use smrm_domain::services::competitor_sets::CompetitorSetService;
 use smrm_domain::services::mentions::MentionService;
 use smrm_domain::services::reports::ReportService;
+use smrm_domain::services::sentiment::SentimentService;
 use smrm_domain::services::sources::SourceService;
 use smrm_domain::services::webhooks::WebhookService;
 use smrm_infra::cache::{MemoryCache, RedisCache, RedisLink};
@@ -27,7 +28,8 @@ use smrm_infra::crypto::{Argon2Hasher, OsSecrets};
 use smrm_infra::matcher::SnowballMatcherFactory;
 use smrm_infra::outbound::{HttpFeedFetcher, HttpWebhookSender};
 use smrm_infra::ratelimit::{MemoryRateLimiter, RedisRateLimiter};
-use smrm_infra::sentiment::LexiconSentiment;
+use smrm_infra::sentiment::BuiltinSentiment;
+use smrm_infra::sentiment::tenant::TenantSentiment;
 use smrm_infra::{DbSettings, SqlStore};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -80,6 +82,13 @@ impl Application {
             None => (Arc::new(MemoryCache::new(MEMORY_CACHE_BYTES)), Arc::new(MemoryRateLimiter::default())),
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let sentiment_engine = Arc::new(TenantSentiment::new(
+            BuiltinSentiment::shipped(),
+            store.clone(),
+            clock.clone(),
+            config.sentiment_endpoint.clone(),
+            config.outbound_allow_private,
+        ));
         let state = web::Data::new(AppState {
             access: AccessService {
                 tenants: store.clone(),
@@ -116,7 +125,7 @@ impl Application {
                 store.clone(),
                 store.clone(),
                 Arc::new(SnowballMatcherFactory),
-                Arc::new(LexiconSentiment),
+                sentiment_engine.clone(),
                 cache.clone(),
                 clock.clone(),
             ),
@@ -142,6 +151,12 @@ impl Application {
                 min_poll_seconds: config.source_min_poll_seconds,
                 allow_private: config.outbound_allow_private,
             },
+            sentiment: SentimentService {
+                repo: store.clone(),
+                analyzer: sentiment_engine.clone(),
+                allow_private: config.outbound_allow_private,
+            },
+            sentiment_engine,
             idempotency: store.clone(),
             readiness: store.clone(),
             database: store.backend(),
@@ -162,7 +177,8 @@ impl Application {
         spawn_idempotency_purge(state.clone(), stopped.clone());
         spawn_backfill_worker(state.clone(), stopped.clone());
         spawn_webhook_worker(state.clone(), stopped.clone());
-        spawn_source_poller(state.clone(), stopped);
+        spawn_source_poller(state.clone(), stopped.clone());
+        spawn_adaptation_worker(state.clone(), stopped);
 
         let listener = TcpListener::bind(config.addr).map_err(|e| format!("cannot bind {}: {e}", config.addr))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
@@ -253,6 +269,26 @@ where
             tokio::select! {
                 _ = tick.tick() => step().await,
                 _ = stopped.changed() => break,
+            }
+        }
+    });
+}
+
+/// Trains the adaptations of tenants whose corrections moved on, one at a
+/// time across replicas (a claim per tenant), until none is due.
+fn spawn_adaptation_worker(state: web::Data<AppState>, stopped: tokio::sync::watch::Receiver<bool>) {
+    spawn_worker(stopped, WORKER_PERIOD, move || {
+        let state = state.clone();
+        async move {
+            loop {
+                match state.sentiment_engine.adapt_once().await {
+                    Ok(true) => continue,
+                    Ok(false) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "sentiment adaptation failed; retrying later");
+                        break;
+                    }
+                }
             }
         }
     });

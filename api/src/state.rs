@@ -12,6 +12,7 @@ use smrm_domain::services::communication::CommunicationService;
 use smrm_domain::services::competitor_sets::CompetitorSetService;
 use smrm_domain::services::mentions::MentionService;
 use smrm_domain::services::reports::ReportService;
+use smrm_domain::services::sentiment::SentimentService;
 use smrm_domain::services::sources::SourceService;
 use smrm_domain::services::webhooks::WebhookService;
 
@@ -29,6 +30,9 @@ pub struct AppState {
     pub webhooks: WebhookService,
     pub alerts: AlertService,
     pub sources: SourceService,
+    pub sentiment: SentimentService,
+    /// The built-in model per tenant; its worker trains adaptations.
+    pub sentiment_engine: Arc<smrm_infra::sentiment::tenant::TenantSentiment>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub readiness: Arc<dyn Readiness>,
     /// `sqlite` or `postgres`.

@@ -20,6 +20,7 @@ use crate::model::integrations::{Alert, AlertRule, Attempt, Event, Message, Send
 use crate::model::mention::{
     Mention, MentionFilter, MentionOrder, NewMention, NewPost, Post, Sentiment, SentimentLabel, SourceType,
 };
+use crate::model::sentiment::{AdaptationClaim, Correction, ModelChoice, ModelEndpoint, ModelState};
 use crate::model::sources::{FetchOutcome, Source, Validators};
 use crate::model::tenant::Tenant;
 use crate::page::{Page, PageRequest};
@@ -272,11 +273,52 @@ pub trait MatcherFactory: Send + Sync {
     fn compile(&self, queries: Vec<BrandQuery>) -> Box<dyn BrandMatcher>;
 }
 
-/// Scores a text's sentiment. The built-in model sits behind this port, and a
-/// tenant's own model service can replace it without touching the pipeline.
+/// A text to score, in `language` (ISO 639-1) when known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextToScore<'a> {
+    pub text: &'a str,
+    pub language: Option<&'a str>,
+}
+
+/// Scores texts' sentiment for a tenant. The built-in model (with the
+/// tenant's adaptation) sits behind this port, and a tenant's own model
+/// service replaces it without touching the pipeline. Its futures need not
+/// be `Send`: they run on the server's workers (an HTTP client lives there).
+#[async_trait(?Send)]
 pub trait SentimentAnalyzer: Send + Sync {
-    /// An `auto` sentiment for `text` in `language` (ISO 639-1), when known.
-    fn analyze(&self, text: &str, language: Option<&str>) -> Sentiment;
+    /// An `auto` sentiment per text, in order. Never fails: a model service
+    /// that does is replaced by the built-in model for that call.
+    async fn analyze(&self, tenant: TenantId, texts: &[TextToScore<'_>]) -> Vec<Sentiment>;
+}
+
+/// Corrections, adaptations and model choices per tenant.
+#[async_trait]
+pub trait SentimentRepository: Send + Sync {
+    /// What scores the tenant's posts (one primary-key read: the hot path).
+    async fn model_choice(&self, tenant: TenantId) -> DomainResult<ModelChoice>;
+    async fn model_state(&self, tenant: TenantId) -> DomainResult<ModelState>;
+    async fn set_endpoint(&self, tenant: TenantId, endpoint: Option<&ModelEndpoint>) -> DomainResult<()>;
+    /// Claims one tenant whose corrections moved past its adaptation (or
+    /// whose training went stale before `stale_before`), for one worker
+    /// among all replicas.
+    async fn claim_adaptation(
+        &self,
+        now: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> DomainResult<Option<AdaptationClaim>>;
+    /// The tenant's latest corrections, at most `limit`, oldest first.
+    async fn corrections(&self, tenant: TenantId, limit: u64) -> DomainResult<Vec<Correction>>;
+    /// Stores a trained adaptation and releases the claim. A claim that
+    /// was taken over meanwhile stores nothing.
+    async fn save_adaptation(
+        &self,
+        claim: &AdaptationClaim,
+        weights: &[u8],
+        trained_on: u64,
+        at: DateTime<Utc>,
+    ) -> DomainResult<()>;
+    /// The tenant's adaptation and its version, if one was trained.
+    async fn adaptation(&self, tenant: TenantId) -> DomainResult<Option<(i64, Vec<u8>)>>;
 }
 
 /// What a batch did.

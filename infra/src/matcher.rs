@@ -100,6 +100,13 @@ thread_local! {
     static STEMMERS: Stemmers = Stemmers::new();
 }
 
+/// Appends the Snowball stem of a folded word to `out` (Russian for Cyrillic,
+/// English for ASCII letters, the word itself otherwise). The sentiment
+/// model's features share the matcher's stemmers and their memo.
+pub(crate) fn push_stem(word: &str, out: &mut String) {
+    STEMMERS.with(|st| st.push_stem(word, out));
+}
+
 /// The words of a folded text with their byte ranges.
 fn words(folded: &str) -> Vec<&str> {
     smrm_domain::text::words(folded).collect()

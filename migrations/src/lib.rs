@@ -13,6 +13,7 @@ mod m20261127_000005_brand_hour_rollups;
 mod m20261127_000006_hot_path_keys;
 mod m20261127_000007_communication;
 mod m20261127_000008_tenant_limits;
+mod m20261127_000009_sentiment;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_hot_path_keys::Migration),
             Box::new(m20261127_000007_communication::Migration),
             Box::new(m20261127_000008_tenant_limits::Migration),
+            Box::new(m20261127_000009_sentiment::Migration),
         ]
     }
 }

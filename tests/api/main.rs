@@ -13,6 +13,7 @@ mod mentions;
 mod ratelimits;
 mod reports;
 mod roles;
+mod sentiment;
 mod service;
 mod sources;
 mod tenancy;

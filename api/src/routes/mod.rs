@@ -8,6 +8,7 @@ pub mod communication;
 pub mod competitor_sets;
 pub mod mentions;
 pub mod reports;
+pub mod sentiment;
 pub mod service;
 pub mod sources;
 pub mod webhooks;
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     webhooks::configure(cfg);
     alert_rules::configure(cfg);
     sources::configure(cfg);
+    sentiment::configure(cfg);
 }
 
 /// `201 Created` with a `Location` header and the resource.

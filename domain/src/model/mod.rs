@@ -4,5 +4,6 @@ pub mod communication;
 pub mod competitor_set;
 pub mod integrations;
 pub mod mention;
+pub mod sentiment;
 pub mod sources;
 pub mod tenant;

@@ -9,11 +9,11 @@ use crate::ids::{BrandId, MentionId, PostId, TenantId};
 use crate::model::access::{BrandScope, Principal};
 use crate::model::mention::{
     Mention, MentionFilter, MentionLink, MentionOrder, MentionPatch, NewMention, NewPost, Post, PostInput, Sentiment,
-    SentimentOrigin, check_batch, check_tags,
+    SentimentLabel, SentimentOrigin, check_batch, check_tags,
 };
 use crate::ports::{
     BrandMatcher, BrandQuery, BrandRepository, Clock, IngestOutcome, MatcherFactory, MentionRepository, ReportCache,
-    SentimentAnalyzer, UserRepository,
+    SentimentAnalyzer, TextToScore, UserRepository,
 };
 use crate::text::detect_language;
 use chrono::SubsecRound;
@@ -64,19 +64,6 @@ impl MentionService {
         Ok((version, matcher))
     }
 
-    /// The auto score, and the label the mention starts with (a provided one wins).
-    fn score(&self, input: &PostInput) -> (Sentiment, Sentiment) {
-        let auto = match &input.text {
-            Some(text) => self.analyzer.analyze(text, input.language.as_deref()),
-            None => Sentiment::labelled(crate::model::mention::SentimentLabel::Neutral, SentimentOrigin::Auto),
-        };
-        let start = match input.sentiment {
-            Some(label) => Sentiment::labelled(label, SentimentOrigin::Provided),
-            None => auto,
-        };
-        (auto, start)
-    }
-
     /// Ingests a batch: all or nothing. Invalid items reject the whole batch
     /// (422, every error naming its item); otherwise new posts are stored once,
     /// matched against every brand of the tenant (or linked to `brand_id`),
@@ -103,7 +90,7 @@ impl MentionService {
         // case a brand query changes between matching and storing.
         let mut seen = HashSet::new();
         let mut within_batch_duplicates = 0;
-        let mut prepared = Vec::with_capacity(items.len());
+        let mut inputs = Vec::with_capacity(items.len());
         for mut input in items.drain(..) {
             if !seen.insert((input.platform.clone(), input.external_id.clone())) {
                 within_batch_duplicates += 1;
@@ -114,7 +101,28 @@ impl MentionService {
             if input.language.is_none() {
                 input.language = input.text.as_deref().and_then(detect_language).map(str::to_owned);
             }
-            let (auto, start) = self.score(&input);
+            inputs.push(input);
+        }
+        // Every text is scored, in one call (one request to a model service);
+        // a provided label still wins, and the post keeps the auto score.
+        let texts: Vec<TextToScore<'_>> = inputs
+            .iter()
+            .filter_map(|i| Some(TextToScore { text: i.text.as_deref()?, language: i.language.as_deref() }))
+            .collect();
+        let mut scores = self.analyzer.analyze(tenant, &texts).await.into_iter();
+        drop(texts);
+        let mut prepared = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let auto = match &input.text {
+                Some(_) => {
+                    scores.next().unwrap_or_else(|| Sentiment::labelled(SentimentLabel::Neutral, SentimentOrigin::Auto))
+                }
+                None => Sentiment::labelled(SentimentLabel::Neutral, SentimentOrigin::Auto),
+            };
+            let start = match input.sentiment {
+                Some(label) => Sentiment::labelled(label, SentimentOrigin::Provided),
+                None => auto,
+            };
             let folded_text = input.text.as_deref().map(crate::text::fold);
             let post = Post { id: PostId::new(), tenant_id: tenant, input, auto, created_at: now };
             prepared.push((post, folded_text, start));

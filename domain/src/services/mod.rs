@@ -5,5 +5,6 @@ pub mod communication;
 pub mod competitor_sets;
 pub mod mentions;
 pub mod reports;
+pub mod sentiment;
 pub mod sources;
 pub mod webhooks;

@@ -545,3 +545,42 @@ tenant_table!(alert, "alerts", {
     threshold: i64,
     fired_at: DateTimeUtc,
 });
+
+pub mod sentiment_correction {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sentiment_corrections")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub post_id: Uuid,
+        pub label: String,
+        #[sea_orm(column_type = "Text")]
+        pub text: String,
+        pub language: Option<String>,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod sentiment_model {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sentiment_models")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        pub corrections_version: i64,
+        pub trained_version: i64,
+        pub trained_on: i64,
+        pub trained_at: Option<DateTimeUtc>,
+        pub claimed_at: Option<DateTimeUtc>,
+        pub adaptation: Option<Vec<u8>>,
+        pub endpoint_url: Option<String>,
+        pub endpoint_timeout_ms: Option<i32>,
+    }
+    no_relations!();
+}

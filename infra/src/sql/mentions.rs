@@ -18,6 +18,7 @@ use smrm_domain::model::mention::{
     Author, Mention, MentionFilter, MentionLink, MentionOrder, MentionStatus, NewMention, NewPost, Post, PostInput,
     Sentiment, SentimentLabel, SentimentOrigin, SourceType, author_key,
 };
+use smrm_domain::model::sentiment::Correction;
 use smrm_domain::ports::{
     AuthorQuery, AuthorRow, BackfillClaim, BrandQuery, IngestOutcome, MentionRepository, PostText, RollupGroup,
     RollupQuery, RollupRow,
@@ -450,6 +451,17 @@ impl MentionRepository for SqlStore {
             deltas.add(m.brand_id, &m.post, was, -1);
             deltas.add(m.brand_id, &m.post, m.sentiment.label, 1);
             deltas.apply(&txn, tenant).await?;
+        }
+        let relabelled =
+            old.sentiment_origin != m.sentiment.origin.as_str() || old.sentiment_label != m.sentiment.label.as_str();
+        if m.sentiment.origin == SentimentOrigin::Manual
+            && relabelled
+            && let Some(text) = &m.post.input.text
+        {
+            // A person's label is a lesson for the tenant's model.
+            let correction =
+                Correction { label: m.sentiment.label, text: text.clone(), language: m.post.input.language.clone() };
+            super::sentiment::record_correction(&txn, tenant, m.post.id, &correction, m.updated_at).await?;
         }
         txn.commit().await.map_err(db_err)
     }

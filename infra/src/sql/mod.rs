@@ -9,6 +9,7 @@ mod entities;
 mod idempotency;
 mod mentions;
 mod rollups;
+mod sentiment;
 mod sources;
 mod webhooks;
 

@@ -1,0 +1,69 @@
+//! A tenant's sentiment model: what it learnt from its corrections, its own
+//! model service, and scoring texts on demand with whatever scores its posts.
+
+use std::sync::Arc;
+
+use crate::error::{DomainResult, Violations};
+use crate::model::access::Principal;
+use crate::model::brand::ISO_639_1;
+use crate::model::mention::Sentiment;
+use crate::model::sentiment::{ModelEndpoint, ModelState};
+use crate::ports::{SentimentAnalyzer, SentimentRepository, TextToScore};
+
+/// Texts per `analyze` call, and characters per text.
+pub const ANALYZE_MAX_TEXTS: usize = 100;
+pub const ANALYZE_MAX_CHARS: usize = 20_000;
+
+pub struct SentimentService {
+    pub repo: Arc<dyn SentimentRepository>,
+    pub analyzer: Arc<dyn SentimentAnalyzer>,
+    /// `SMRM_OUTBOUND_ALLOW_PRIVATE`.
+    pub allow_private: bool,
+}
+
+impl SentimentService {
+    pub async fn state(&self, who: &Principal) -> DomainResult<ModelState> {
+        self.repo.model_state(who.tenant_id).await
+    }
+
+    /// Points the tenant at its own model service (`Some`), or back at the
+    /// built-in model (`None`).
+    pub async fn set_endpoint(
+        &self,
+        who: &Principal,
+        endpoint: Option<(String, Option<u32>)>,
+    ) -> DomainResult<ModelState> {
+        let endpoint =
+            endpoint.map(|(url, timeout)| ModelEndpoint::validate(url, timeout, self.allow_private)).transpose()?;
+        self.repo.set_endpoint(who.tenant_id, endpoint.as_ref()).await?;
+        self.state(who).await
+    }
+
+    /// Scores texts as the tenant's next posts would be scored.
+    pub async fn analyze(
+        &self,
+        who: &Principal,
+        texts: &[String],
+        language: Option<&str>,
+    ) -> DomainResult<Vec<Sentiment>> {
+        let mut v = Violations::new();
+        if texts.is_empty() || texts.len() > ANALYZE_MAX_TEXTS {
+            v.add("texts", format!("must hold 1 to {ANALYZE_MAX_TEXTS} texts"));
+        }
+        for (i, t) in texts.iter().enumerate() {
+            if t.trim().is_empty() {
+                v.add(format!("texts[{i}]"), "must not be empty");
+            } else if t.chars().count() > ANALYZE_MAX_CHARS {
+                v.add(format!("texts[{i}]"), format!("must be at most {ANALYZE_MAX_CHARS} characters"));
+            }
+        }
+        if let Some(l) = language
+            && !ISO_639_1.contains(&l)
+        {
+            v.add("language", "must be an ISO 639-1 code such as `ru` or `en`");
+        }
+        v.finish(())?;
+        let texts: Vec<TextToScore<'_>> = texts.iter().map(|t| TextToScore { text: t, language }).collect();
+        Ok(self.analyzer.analyze(who.tenant_id, &texts).await)
+    }
+}

@@ -1,0 +1,102 @@
+//! Labelled data (`label<TAB>text` files with a header) and the scores the
+//! evaluation prints: accuracy, per-class and macro F1.
+
+use std::path::Path;
+
+use smrm_domain::model::mention::SentimentLabel;
+
+use super::model::{CLASSES, class_index};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Labelled {
+    pub label: usize,
+    pub text: String,
+}
+
+/// Reads a labelled TSV file. Rows with an unknown label are an error, so a
+/// format change cannot silently shrink the training data.
+pub fn read_tsv(path: &Path) -> std::io::Result<Vec<Labelled>> {
+    let raw = std::fs::read_to_string(path)?;
+    let bad = |line: usize, why: &str| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}:{line}: {why}", path.display()))
+    };
+    let mut rows = Vec::new();
+    for (n, line) in raw.lines().enumerate().skip(1) {
+        if line.is_empty() {
+            continue;
+        }
+        let (label, text) = line.split_once('\t').ok_or_else(|| bad(n + 1, "no tab"))?;
+        let label = SentimentLabel::parse(label).ok_or_else(|| bad(n + 1, "unknown label"))?;
+        rows.push(Labelled { label: class_index(label), text: text.to_owned() });
+    }
+    Ok(rows)
+}
+
+/// Predicted against true labels.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Confusion {
+    /// `[truth][predicted]`
+    counts: [[u64; 3]; 3],
+}
+
+impl Confusion {
+    pub fn add(&mut self, truth: usize, predicted: usize) {
+        self.counts[truth][predicted] += 1;
+    }
+
+    pub fn total(&self) -> u64 {
+        self.counts.iter().flatten().sum()
+    }
+
+    pub fn accuracy(&self) -> f64 {
+        let right: u64 = (0..3).map(|c| self.counts[c][c]).sum();
+        ratio(right, self.total())
+    }
+
+    /// F1 of each class, in the order of [`CLASSES`].
+    pub fn f1(&self) -> [f64; 3] {
+        std::array::from_fn(|c| {
+            let tp = self.counts[c][c];
+            let predicted: u64 = (0..3).map(|t| self.counts[t][c]).sum();
+            let actual: u64 = self.counts[c].iter().sum();
+            let (p, r) = (ratio(tp, predicted), ratio(tp, actual));
+            if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+        })
+    }
+
+    pub fn macro_f1(&self) -> f64 {
+        self.f1().iter().sum::<f64>() / 3.0
+    }
+
+    /// `macro-F1 0.741  accuracy 0.752  F1 negative 0.70 neutral 0.69 positive 0.83`
+    pub fn summary(&self) -> String {
+        let f1 = self.f1();
+        let per_class: Vec<String> = CLASSES.iter().zip(f1).map(|(c, f)| format!("{} {f:.3}", c.as_str())).collect();
+        format!("macro-F1 {:.3}  accuracy {:.3}  F1 {}", self.macro_f1(), self.accuracy(), per_class.join(" "))
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_follow_their_definitions() {
+        let mut c = Confusion::default();
+        // negatives: 2 right, 1 called neutral; neutral: 1 right; positive: 1 called negative
+        for (t, p) in [(0, 0), (0, 0), (0, 1), (1, 1), (2, 0)] {
+            c.add(t, p);
+        }
+        assert!((c.accuracy() - 0.6).abs() < 1e-9);
+        let f1 = c.f1();
+        // negative: precision 2/3, recall 2/3; neutral: precision 1/2, recall 1; positive: 0
+        assert!((f1[0] - 2.0 / 3.0).abs() < 1e-9);
+        assert!((f1[1] - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(f1[2], 0.0);
+        assert!((c.macro_f1() - 4.0 / 9.0).abs() < 1e-9);
+    }
+}
