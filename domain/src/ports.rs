@@ -278,6 +278,9 @@ pub trait MatcherFactory: Send + Sync {
 pub struct TextToScore<'a> {
     pub text: &'a str,
     pub language: Option<&'a str>,
+    /// The text folded by [`crate::text::fold`], when the caller has it
+    /// (ingest folds every post once, for matching and scoring).
+    pub folded: Option<&'a str>,
 }
 
 /// Scores texts' sentiment for a tenant. The built-in model (with the

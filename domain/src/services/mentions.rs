@@ -105,25 +105,27 @@ impl MentionService {
         }
         // Every text is scored, in one call (one request to a model service);
         // a provided label still wins, and the post keeps the auto score.
+        let folded: Vec<Option<String>> = inputs.iter().map(|i| i.text.as_deref().map(crate::text::fold)).collect();
         let texts: Vec<TextToScore<'_>> = inputs
             .iter()
-            .filter_map(|i| Some(TextToScore { text: i.text.as_deref()?, language: i.language.as_deref() }))
+            .zip(&folded)
+            .filter_map(|(i, f)| {
+                Some(TextToScore { text: i.text.as_deref()?, language: i.language.as_deref(), folded: f.as_deref() })
+            })
             .collect();
         let mut scores = self.analyzer.analyze(tenant, &texts).await.into_iter();
         drop(texts);
+        let neutral = Sentiment::labelled(SentimentLabel::Neutral, SentimentOrigin::Auto);
         let mut prepared = Vec::with_capacity(inputs.len());
-        for input in inputs {
+        for (input, folded_text) in inputs.into_iter().zip(folded) {
             let auto = match &input.text {
-                Some(_) => {
-                    scores.next().unwrap_or_else(|| Sentiment::labelled(SentimentLabel::Neutral, SentimentOrigin::Auto))
-                }
-                None => Sentiment::labelled(SentimentLabel::Neutral, SentimentOrigin::Auto),
+                Some(_) => scores.next().unwrap_or(neutral),
+                None => neutral,
             };
             let start = match input.sentiment {
                 Some(label) => Sentiment::labelled(label, SentimentOrigin::Provided),
                 None => auto,
             };
-            let folded_text = input.text.as_deref().map(crate::text::fold);
             let post = Post { id: PostId::new(), tenant_id: tenant, input, auto, created_at: now };
             prepared.push((post, folded_text, start));
         }

@@ -63,7 +63,8 @@ impl SentimentService {
             v.add("language", "must be an ISO 639-1 code such as `ru` or `en`");
         }
         v.finish(())?;
-        let texts: Vec<TextToScore<'_>> = texts.iter().map(|t| TextToScore { text: t, language }).collect();
+        let texts: Vec<TextToScore<'_>> =
+            texts.iter().map(|t| TextToScore { text: t, language, folded: None }).collect();
         Ok(self.analyzer.analyze(who.tenant_id, &texts).await)
     }
 }

@@ -15,9 +15,9 @@
 //! and the text gives character 3–5-grams of its folded form (spaces
 //! included, as `<не плохо>`), so an inflected or misspelt form shares most
 //! of its evidence with the lemma. An elongated word (`оооочень`, `soooo`) is
-//! read with its runs cut to two letters, also gives its runs cut to one as a
-//! second word, and sets a flag. Flags of the whole text (its script,
-//! elongation, words in capitals, the VADER sum's class) act as intercepts.
+//! read with its runs cut to two letters, and also gives its runs cut to one
+//! as a second word; three capitals in a row set a flag. Flags of
+//! the whole text (its script, the VADER sum's class) act as intercepts.
 //!
 //! Word-level and character features are each normalised to unit length (two
 //! blocks, as TF-IDF models concatenate them; the character block weighs
@@ -212,6 +212,19 @@ fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '’' | 'ʼ' | '`')
 }
 
+/// Whether a letter repeats `n` times in a row.
+fn has_run(word: &str, n: usize) -> bool {
+    let (mut last, mut run) = ('\0', 0);
+    for c in word.chars() {
+        run = if c == last { run + 1 } else { 1 };
+        last = c;
+        if run >= n {
+            return true;
+        }
+    }
+    false
+}
+
 /// Cuts runs of one letter to at most `keep` letters.
 fn squeeze(word: &str, keep: usize) -> String {
     let mut out = String::with_capacity(word.len());
@@ -272,8 +285,12 @@ fn tokens(folded: &str) -> Vec<Token> {
                 out.push(Token::Symbol("<num>".into()));
                 continue;
             }
-            let text = squeeze(&raw, 2);
-            let short = (text != raw).then(|| squeeze(&raw, 1));
+            let (text, short) = if has_run(&raw, 3) {
+                let short = squeeze(&raw, 1);
+                (squeeze(&raw, 2), Some(short))
+            } else {
+                (raw, None)
+            };
             out.push(Token::Word { text, short });
         } else if is_emoji(c) {
             out.push(Token::Symbol(c.to_string()));
@@ -331,9 +348,25 @@ fn has_cyrillic(word: &str) -> bool {
     word.chars().any(|c| matches!(c, '\u{0400}'..='\u{04FF}'))
 }
 
-/// Whether the original text shouts: a word of three or more capitals.
+/// Whether the original text shouts: three capitals in a row.
 fn shouts(text: &str) -> bool {
-    text.split(|c: char| !c.is_alphabetic()).any(|w| w.chars().count() >= 3 && w.chars().all(char::is_uppercase))
+    let mut run = 0;
+    for c in text.chars() {
+        let upper = match c {
+            'A'..='Z' | 'А'..='Я' | 'Ё' => true,
+            'a'..='z' | 'а'..='я' | 'ё' | '\0'..='\x7f' => false,
+            _ => c.is_uppercase(),
+        };
+        if upper {
+            run += 1;
+            if run >= 3 {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
 }
 
 /// Turns texts into features.
@@ -406,12 +439,18 @@ impl Extractor {
 
     /// The buckets of `text`'s features, unweighted.
     pub fn buckets(&self, text: &str) -> Buckets {
-        let folded = fold(text);
-        let tokens = tokens(&folded);
+        self.buckets_folded(text, &fold(text))
+    }
+
+    /// `buckets` when the caller has folded the text already (ingest folds
+    /// each post once, for matching and scoring).
+    pub fn buckets_folded(&self, text: &str, folded: &str) -> Buckets {
+        let tokens = tokens(folded);
         let mut words: Vec<u32> = Vec::with_capacity(tokens.len() * 3 + 4);
         let mut grams: Vec<u32> = Vec::with_capacity(tokens.len() * 12);
         let mut negate = 0u8;
-        let mut previous: Option<String> = None;
+        // The previous token's hash: bigrams hash the pair of hashes.
+        let mut previous: Option<u64> = None;
         let mut stem = String::new();
         let (mut cyrillic, mut latin, mut elongated) = (false, false, false);
         let (mut lexicon, mut lexicon_pos, mut lexicon_neg) = (0f32, 0f32, 0f32);
@@ -432,8 +471,7 @@ impl Extractor {
                             lexicon_neg -= v;
                         }
                     }
-                    self.bigram(&mut words, previous.as_deref(), s);
-                    previous = Some(s.clone());
+                    previous = Some(self.bigram(&mut words, previous, s));
                 }
                 Token::Word { text, short } => {
                     let negated = negate > 0;
@@ -471,24 +509,28 @@ impl Extractor {
                             lexicon_neg -= v;
                         }
                     }
-                    self.bigram(&mut words, previous.as_deref(), &stem);
-                    previous = Some(stem.clone());
+                    previous = Some(self.bigram(&mut words, previous, &stem));
                 }
             }
         }
         let head = match folded.char_indices().nth(MAX_CHARS) {
             Some((end, _)) => &folded[..end],
-            None => &folded,
+            None => folded,
         };
-        self.char_grams(&mut grams, head);
+        // Runs cut to two, so `оооочень` shares its n-grams with `оочень`.
+        if elongated {
+            self.char_grams(&mut grams, &squeeze(head, 2));
+        } else {
+            self.char_grams(&mut grams, head);
+        }
+        // Capitals are evidence like a word's (an elongation flag was tried:
+        // in these sets it leans negative, and turned `оооочень доволен`)…
+        if shouts(text) {
+            words.push(self.bucket(kind::FLAG, b"shouts"));
+        }
+        // …the script and emptiness are intercepts.
         let mut flags = Vec::new();
-        for (on, flag) in [
-            (cyrillic, "script:cyrillic"),
-            (latin, "script:latin"),
-            (elongated, "elongated"),
-            (shouts(text), "shouts"),
-            (tokens.is_empty(), "empty"),
-        ] {
+        for (on, flag) in [(cyrillic, "script:cyrillic"), (latin, "script:latin"), (tokens.is_empty(), "empty")] {
             if on {
                 flags.push(self.bucket(kind::FLAG, flag.as_bytes()));
             }
@@ -502,14 +544,17 @@ impl Extractor {
         Buckets { words, grams, flags }
     }
 
-    fn bigram(&self, out: &mut Vec<u32>, previous: Option<&str>, current: &str) {
+    /// Adds the bigram of the previous token (by its hash) and `current`;
+    /// returns `current`'s hash for the next one.
+    fn bigram(&self, out: &mut Vec<u32>, previous: Option<u64>, current: &str) -> u64 {
+        let hash = xxh3_64_with_seed(current.as_bytes(), kind::BIGRAM);
         if let Some(previous) = previous {
-            let mut pair = Vec::with_capacity(previous.len() + current.len() + 1);
-            pair.extend_from_slice(previous.as_bytes());
-            pair.push(0x1f);
-            pair.extend_from_slice(current.as_bytes());
+            let mut pair = [0u8; 16];
+            pair[..8].copy_from_slice(&previous.to_le_bytes());
+            pair[8..].copy_from_slice(&hash.to_le_bytes());
             out.push(self.bucket(kind::BIGRAM, &pair));
         }
+        hash
     }
 
     fn char_grams(&self, out: &mut Vec<u32>, text: &str) {

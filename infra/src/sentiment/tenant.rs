@@ -121,7 +121,13 @@ impl SentimentAnalyzer for TenantSentiment {
             }
         }
         let adaptation = self.adaptation(tenant, choice.adaptation_version).await;
-        texts.iter().map(|t| self.shared.score_adapted(t.text, adaptation.as_deref())).collect()
+        texts
+            .iter()
+            .map(|t| match t.folded {
+                Some(folded) => self.shared.score_folded(t.text, folded, adaptation.as_deref()),
+                None => self.shared.score_adapted(t.text, adaptation.as_deref()),
+            })
+            .collect()
     }
 }
 
