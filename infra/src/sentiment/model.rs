@@ -247,10 +247,9 @@ impl TrainConfig {
     /// What the shipped weights are trained with, tuned on the validation files.
     pub const SHARED: Self =
         Self { epochs: 5, learning_rate: 0.15, l2: 3e-5, balanced: true, average: true, ensemble: 3, seed: 42 };
-    /// A tenant's adaptation: more passes over few rows, and a stronger pull
-    /// towards the shared model.
-    pub const ADAPTATION: Self =
-        Self { epochs: 15, learning_rate: 0.2, l2: 1e-5, balanced: true, average: true, ensemble: 1, seed: 42 };
+    /// A tenant's adaptation: the same recipe over its corrections, on top
+    /// of the shared model's logits.
+    pub const ADAPTATION: Self = Self::SHARED;
 }
 
 /// A Fisher–Yates shuffle from a ChaCha8 stream: the same seed gives the
@@ -273,7 +272,19 @@ pub fn train(examples: &[Example], bits: u32, config: TrainConfig) -> LinearMode
 /// bucket and class (Naive Bayes log-count ratios, for example): the same
 /// linear model in the end, found under a prior that favours telling features.
 pub fn train_scaled(examples: &[Example], bits: u32, config: TrainConfig, scale: Option<&[f32]>) -> LinearModel {
-    let mut model = LinearModel::zeros(bits);
+    train_in(examples, bits, 1 << bits, config, scale)
+}
+
+/// `train_scaled` over features numbered below `buckets` (an adaptation
+/// numbers only the buckets its corrections touch).
+fn train_in(
+    examples: &[Example],
+    bits: u32,
+    buckets: usize,
+    config: TrainConfig,
+    scale: Option<&[f32]>,
+) -> LinearModel {
+    let mut model = LinearModel { bits, weights: vec![0.0; 3 * buckets], bias: [0.0; 3] };
     let mut params = vec![0f32; model.weights.len()];
     let mut squares = vec![0f32; model.weights.len()];
     let mut bias_squares = [0f32; 3];
@@ -337,8 +348,8 @@ pub fn train_scaled(examples: &[Example], bits: u32, config: TrainConfig, scale:
 /// rest, smoothed by `alpha`), as magnitudes: used as [`train_scaled`]'s
 /// scale, they let a telling feature move fast and a uniform one slowly
 /// (NBSVM, Wang & Manning 2012). Worth 1–2 points of macro-F1 on CEDR.
-pub fn nb_ratios(examples: &[Example], bits: u32, alpha: f32) -> Vec<f32> {
-    let n = 1usize << bits;
+pub fn nb_ratios(examples: &[Example], buckets: usize, alpha: f32) -> Vec<f32> {
+    let n = buckets;
     let mut per_class = vec![[0f32; 3]; n];
     for e in examples {
         for &(i, v) in &e.features {
@@ -365,11 +376,15 @@ pub const NB_ALPHA: f32 = 0.1;
 /// The shipped recipe: Naive Bayes-scaled training, `config.ensemble` times
 /// with different shuffles, averaged.
 pub fn train_ensemble(examples: &[Example], bits: u32, config: TrainConfig) -> LinearModel {
-    let scale = nb_ratios(examples, bits, NB_ALPHA);
-    let mut sum = LinearModel::zeros(bits);
+    ensemble_in(examples, bits, 1 << bits, config)
+}
+
+fn ensemble_in(examples: &[Example], bits: u32, buckets: usize, config: TrainConfig) -> LinearModel {
+    let scale = nb_ratios(examples, buckets, NB_ALPHA);
+    let mut sum = LinearModel { bits, weights: vec![0.0; 3 * buckets], bias: [0.0; 3] };
     for k in 0..u64::from(config.ensemble.max(1)) {
         let seed = config.seed.wrapping_add(1000 * k);
-        sum.add(&train_scaled(examples, bits, TrainConfig { seed, ..config }, Some(&scale)));
+        sum.add(&train_in(examples, bits, buckets, TrainConfig { seed, ..config }, Some(&scale)));
     }
     sum.scale(1.0 / config.ensemble.max(1) as f32);
     sum
@@ -378,17 +393,34 @@ pub fn train_ensemble(examples: &[Example], bits: u32, config: TrainConfig) -> L
 /// Trains a tenant's adaptation on its corrections, over the shared model's
 /// logits for each: only the buckets the corrections touch get weights.
 pub fn adapt(shared: &LinearModel, corrections: &[(Vec<Feature>, usize)], config: TrainConfig) -> Adaptation {
+    // Only the touched buckets are trained: numbered densely here, so the
+    // training's arrays are as small as the corrections.
+    let mut local: FxHashMap<u32, u32> = FxHashMap::default();
+    let mut global: Vec<u32> = Vec::new();
     let examples: Vec<Example> = corrections
         .iter()
-        .map(|(features, label)| Example { offset: shared.logits(features), features: features.clone(), label: *label })
+        .map(|(features, label)| Example {
+            offset: shared.logits(features),
+            features: features
+                .iter()
+                .map(|&(i, v)| {
+                    let k = *local.entry(i).or_insert_with(|| {
+                        global.push(i);
+                        (global.len() - 1) as u32
+                    });
+                    (k, v)
+                })
+                .collect(),
+            label: *label,
+        })
         .collect();
-    let dense = train(&examples, shared.bits, config);
+    let dense = ensemble_in(&examples, shared.bits, global.len(), config);
     let weights = dense
         .weights
         .chunks_exact(3)
-        .enumerate()
-        .filter(|(_, w)| w.iter().any(|x| *x != 0.0))
-        .map(|(i, w)| (i as u32, [w[0], w[1], w[2]]))
+        .zip(&global)
+        .filter(|(w, _)| w.iter().any(|x| *x != 0.0))
+        .map(|(w, &i)| (i, [w[0], w[1], w[2]]))
         .collect();
     Adaptation { weights, bias: dense.bias }
 }
