@@ -105,13 +105,30 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
         .ok_or_else(|| ApiError::unauthenticated("the Authorization header must read `Bearer <token>`"))?;
     let state = AppState::of(req);
     let principal = if token.starts_with(API_KEY_PREFIX) {
-        state.access.authenticate_api_key(token).await?
+        match state.lookups.caller(token) {
+            Some(known) => known,
+            None => {
+                let who = state.access.authenticate_api_key(token).await?;
+                state.lookups.remember_caller(token, &who);
+                who
+            }
+        }
     } else {
+        // The signature and expiry are checked every time; the session's
+        // state is what is remembered.
         let claims = state
             .tokens
             .verify(token)
             .ok_or_else(|| ApiError::unauthenticated("the access token is invalid or expired"))?;
-        state.access.authenticate_session(TenantId(claims.tid), UserId(claims.sub), SessionId(claims.sid)).await?
+        match state.lookups.caller(token) {
+            Some(known) => known,
+            None => {
+                let (tenant, user, session) = (TenantId(claims.tid), UserId(claims.sub), SessionId(claims.sid));
+                let who = state.access.authenticate_session(tenant, user, session).await?;
+                state.lookups.remember_caller(token, &who);
+                who
+            }
+        }
     };
     req.extensions_mut().insert(principal.clone());
     Ok(principal)

@@ -22,6 +22,7 @@ const KNOWN: &[&str] = &[
     "SMRM_WORKERS",
     "SMRM_SENTIMENT_URL",
     "SMRM_SENTIMENT_TIMEOUT_MS",
+    "SMRM_LOOKUP_CACHE_SECONDS",
 ];
 
 #[derive(Clone)]
@@ -48,6 +49,8 @@ pub struct Config {
     pub log_json: bool,
     /// HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// How long a replica remembers callers, brands and time zones (0: not at all).
+    pub lookup_cache_seconds: u64,
     /// The operator's model service, for every tenant that names none
     /// (`SMRM_SENTIMENT_URL`, `SMRM_SENTIMENT_TIMEOUT_MS`).
     pub sentiment_endpoint: Option<smrm_domain::model::sentiment::ModelEndpoint>,
@@ -73,6 +76,7 @@ impl std::fmt::Debug for Config {
             .field("cors_origins", &self.cors_origins)
             .field("log_json", &self.log_json)
             .field("workers", &self.workers)
+            .field("lookup_cache_seconds", &self.lookup_cache_seconds)
             .field("sentiment_endpoint", &self.sentiment_endpoint.as_ref().map(|e| redact_url(&e.url)))
             .finish()
     }
@@ -122,6 +126,7 @@ impl Config {
         let access_token_seconds = num("SMRM_ACCESS_TOKEN_SECONDS", 900, 30, 86_400);
         let db_max_connections = num("SMRM_DB_MAX_CONNECTIONS", 16, 1, 1000) as u32;
         let workers = get("SMRM_WORKERS").map(|_| num("SMRM_WORKERS", 2, 1, 256) as usize);
+        let lookup_cache_seconds = num("SMRM_LOOKUP_CACHE_SECONDS", 5, 0, 300);
         let sentiment_timeout_ms = get("SMRM_SENTIMENT_TIMEOUT_MS").map(|_| {
             use smrm_domain::model::sentiment::{DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS};
             num("SMRM_SENTIMENT_TIMEOUT_MS", DEFAULT_TIMEOUT_MS.into(), MIN_TIMEOUT_MS.into(), MAX_TIMEOUT_MS.into())
@@ -223,6 +228,7 @@ impl Config {
             cors_origins,
             log_json,
             workers,
+            lookup_cache_seconds,
             sentiment_endpoint,
         })
     }

@@ -10,6 +10,7 @@ pub mod dto;
 pub mod events;
 pub mod extract;
 pub mod idempotency;
+pub mod lookups;
 pub mod integrations_dto;
 pub mod mention_dto;
 pub mod metrics;

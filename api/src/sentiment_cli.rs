@@ -19,7 +19,8 @@ usage: smrm sentiment <train|eval|adapt-experiment> [--data DIR] [--weights FILE
                       and write FILE (default infra/models/sentiment.bin)
     eval              print macro-F1, accuracy and per-class F1 of FILE (default:
                       the weights built into this binary) on each labelled file
-                      of DIR, and its throughput on one core
+                      of DIR (training files marked), and its throughput on one
+                      core
     adapt-experiment  train without one set, feed N of its training rows as a
                       tenant's corrections, score on its validation file
 
@@ -80,6 +81,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     a
                 }
             };
+            for file in TRAINING_FILES {
+                let rows = read(&[file])?;
+                say(format_args!("{file:<24} {}  (trained on)", evaluate(&rows, |t| analyzer.score(t)).summary()));
+            }
             let mut all = Vec::new();
             for file in VALIDATION_FILES {
                 let rows = read(&[file])?;

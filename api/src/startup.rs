@@ -170,6 +170,7 @@ impl Application {
                 config.auth_rate_limit_per_minute,
             ),
             clock,
+            lookups: crate::lookups::Lookups::new(Duration::from_secs(config.lookup_cache_seconds)),
             config: config.clone(),
         });
 

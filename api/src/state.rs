@@ -42,6 +42,8 @@ pub struct AppState {
     pub rate_limits: crate::ratelimit::RateLimits,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub clock: Arc<dyn Clock>,
+    /// Callers, brands and time zones remembered for a few seconds.
+    pub lookups: crate::lookups::Lookups,
 }
 
 impl AppState {

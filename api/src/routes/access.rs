@@ -83,7 +83,10 @@ async fn token(state: web::Data<AppState>, body: ValidJson<LoginDto>) -> Result<
         BodyProblems))]
 #[post("/v1/auth/refresh")]
 async fn refresh(state: web::Data<AppState>, body: ValidJson<RefreshDto>) -> Result<HttpResponse, ApiError> {
-    let login = state.access.refresh(&body.0.refresh_token).await?;
+    let login = state.access.refresh(&body.0.refresh_token).await;
+    // A reused refresh token ends the login: its access tokens stop here now.
+    state.lookups.forget_callers();
+    let login = login?;
     Ok(HttpResponse::Ok().json(token_pair(&state, login)))
 }
 
@@ -118,7 +121,9 @@ async fn patch_tenant(
     body: ValidJson<TenantPatchDto>,
 ) -> Result<HttpResponse, ApiError> {
     let patch = smrm_domain::model::tenant::TenantPatch { name: body.0.name, timezone: body.0.timezone };
-    Ok(HttpResponse::Ok().json(TenantDto::from(state.access.update_tenant(&who, patch).await?)))
+    let tenant = state.access.update_tenant(&who, patch).await?;
+    state.lookups.forget_zone(who.tenant_id);
+    Ok(HttpResponse::Ok().json(TenantDto::from(tenant)))
 }
 
 /// Lists the tenant's users (admin), oldest first.
@@ -164,7 +169,9 @@ async fn patch_user(
     id: PathId,
     body: ValidJson<UserPatchDto>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(UserDto::from(state.access.update_user(&who, UserId(id.0), body.0.into()).await?)))
+    let user = state.access.update_user(&who, UserId(id.0), body.0.into()).await?;
+    state.lookups.forget_callers();
+    Ok(HttpResponse::Ok().json(UserDto::from(user)))
 }
 
 /// Removes a user and ends their logins (admin). The last owner cannot be removed.
@@ -173,6 +180,7 @@ async fn patch_user(
 #[delete("/v1/users/{id}")]
 async fn delete_user(state: web::Data<AppState>, who: Auth<Admin>, id: PathId) -> Result<HttpResponse, ApiError> {
     state.access.delete_user(&who, UserId(id.0)).await?;
+    state.lookups.forget_callers();
     Ok(HttpResponse::new(StatusCode::NO_CONTENT))
 }
 
@@ -201,11 +209,13 @@ async fn create_api_key(
     Ok(HttpResponse::Created().json(ApiKeyCreatedDto { api_key: key.into(), key: secret }))
 }
 
-/// Revokes an API key at once (admin).
+/// Revokes an API key (admin): at once on the replica that answers, within
+/// `SMRM_LOOKUP_CACHE_SECONDS` (5 s by default) on the others.
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 204), AuthProblems, NotFoundProblem))]
 #[delete("/v1/api-keys/{id}")]
 async fn delete_api_key(state: web::Data<AppState>, who: Auth<Admin>, id: PathId) -> Result<HttpResponse, ApiError> {
     state.access.delete_api_key(&who, ApiKeyId(id.0)).await?;
+    state.lookups.forget_callers();
     Ok(HttpResponse::new(StatusCode::NO_CONTENT))
 }

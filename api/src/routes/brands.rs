@@ -84,5 +84,6 @@ async fn update(
 #[delete("/v1/brands/{id}")]
 async fn remove(state: web::Data<AppState>, who: Auth<Analyst>, id: PathId) -> Result<HttpResponse, ApiError> {
     state.brands.delete(&who, BrandId(id.0)).await?;
+    state.lookups.forget_brand(who.tenant_id, BrandId(id.0));
     Ok(HttpResponse::new(StatusCode::NO_CONTENT))
 }

@@ -1,0 +1,141 @@
+//! A replica's short memory of what nearly every request asks the database
+//! again: who a bearer token is, whether a brand exists, a tenant's time
+//! zone. A cached report then costs no database read at all.
+//!
+//! Each answer is kept `SMRM_LOOKUP_CACHE_SECONDS` (5 by default; 0 turns the
+//! memory off). A change made through this replica (a key revoked, a user
+//! changed or removed, a login ended, a brand deleted, the tenant's zone
+//! changed) clears it at once; other replicas see the change within that
+//! time. Only successes are kept: a refused token is checked again each time.
+
+use std::time::Duration;
+
+use moka::sync::Cache;
+use sha2::{Digest, Sha256};
+use smrm_domain::ids::{BrandId, TenantId};
+use smrm_domain::model::access::Principal;
+
+/// Entries per kind: far more than one replica's active callers.
+const CAPACITY: u64 = 100_000;
+
+pub struct Lookups {
+    callers: Option<Cache<[u8; 32], Principal>>,
+    brands: Option<Cache<(TenantId, BrandId), ()>>,
+    zones: Option<Cache<TenantId, String>>,
+}
+
+fn cache<K, V>(ttl: Duration) -> Option<Cache<K, V>>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    (!ttl.is_zero()).then(|| Cache::builder().max_capacity(CAPACITY).time_to_live(ttl).build())
+}
+
+/// Tokens are kept by their SHA-256, never as written.
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+impl Lookups {
+    pub fn new(ttl: Duration) -> Self {
+        Self { callers: cache(ttl), brands: cache(ttl), zones: cache(ttl) }
+    }
+
+    pub fn caller(&self, token: &str) -> Option<Principal> {
+        self.callers.as_ref()?.get(&digest(token))
+    }
+
+    pub fn remember_caller(&self, token: &str, who: &Principal) {
+        if let Some(c) = &self.callers {
+            c.insert(digest(token), who.clone());
+        }
+    }
+
+    /// Keys, users or logins changed: every caller is checked again.
+    pub fn forget_callers(&self) {
+        if let Some(c) = &self.callers {
+            c.invalidate_all();
+        }
+    }
+
+    pub fn brand_exists(&self, tenant: TenantId, brand: BrandId) -> bool {
+        self.brands.as_ref().is_some_and(|c| c.contains_key(&(tenant, brand)))
+    }
+
+    pub fn remember_brand(&self, tenant: TenantId, brand: BrandId) {
+        if let Some(c) = &self.brands {
+            c.insert((tenant, brand), ());
+        }
+    }
+
+    pub fn forget_brand(&self, tenant: TenantId, brand: BrandId) {
+        if let Some(c) = &self.brands {
+            c.invalidate(&(tenant, brand));
+        }
+    }
+
+    pub fn zone(&self, tenant: TenantId) -> Option<String> {
+        self.zones.as_ref()?.get(&tenant)
+    }
+
+    pub fn remember_zone(&self, tenant: TenantId, zone: &str) {
+        if let Some(c) = &self.zones {
+            c.insert(tenant, zone.to_owned());
+        }
+    }
+
+    pub fn forget_zone(&self, tenant: TenantId) {
+        if let Some(c) = &self.zones {
+            c.invalidate(&tenant);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use smrm_domain::model::access::{Actor, BrandScope, Role};
+
+    use super::*;
+
+    fn principal() -> Principal {
+        Principal {
+            tenant_id: TenantId(uuid::Uuid::now_v7()),
+            actor: Actor::ApiKey(smrm_domain::ids::ApiKeyId(uuid::Uuid::now_v7())),
+            role: Role::Viewer,
+            scope: BrandScope::All,
+        }
+    }
+
+    #[test]
+    fn callers_are_kept_until_forgotten_and_never_when_off() {
+        let l = Lookups::new(Duration::from_secs(60));
+        let who = principal();
+        assert!(l.caller("smrm_a").is_none());
+        l.remember_caller("smrm_a", &who);
+        assert_eq!(l.caller("smrm_a"), Some(who.clone()));
+        assert!(l.caller("smrm_b").is_none());
+        l.forget_callers();
+        assert!(l.caller("smrm_a").is_none());
+
+        let off = Lookups::new(Duration::ZERO);
+        off.remember_caller("smrm_a", &who);
+        off.remember_zone(who.tenant_id, "Europe/Moscow");
+        assert!(off.caller("smrm_a").is_none());
+        assert!(off.zone(who.tenant_id).is_none());
+    }
+
+    #[test]
+    fn brands_and_zones_are_forgotten_one_by_one() {
+        let l = Lookups::new(Duration::from_secs(60));
+        let (t, b) = (TenantId(uuid::Uuid::now_v7()), BrandId(uuid::Uuid::now_v7()));
+        l.remember_brand(t, b);
+        l.remember_zone(t, "Europe/Moscow");
+        assert!(l.brand_exists(t, b));
+        assert_eq!(l.zone(t).as_deref(), Some("Europe/Moscow"));
+        l.forget_brand(t, b);
+        l.forget_zone(t);
+        assert!(!l.brand_exists(t, b));
+        assert!(l.zone(t).is_none());
+    }
+}
