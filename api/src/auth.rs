@@ -104,12 +104,15 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
         .map(str::trim)
         .ok_or_else(|| ApiError::unauthenticated("the Authorization header must read `Bearer <token>`"))?;
     let state = AppState::of(req);
+    // The limiter has hashed an API key already.
+    let known_digest = req.extensions().get::<crate::ratelimit::TokenDigest>().map(|d| d.0);
+    let digest = known_digest.unwrap_or_else(|| crate::lookups::digest(token));
     let principal = if token.starts_with(API_KEY_PREFIX) {
-        match state.lookups.caller(token) {
+        match state.lookups.caller(&digest) {
             Some(known) => known,
             None => {
                 let who = state.access.authenticate_api_key(token).await?;
-                state.lookups.remember_caller(token, &who);
+                state.lookups.remember_caller(digest, &who);
                 who
             }
         }
@@ -120,12 +123,12 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
             .tokens
             .verify(token)
             .ok_or_else(|| ApiError::unauthenticated("the access token is invalid or expired"))?;
-        match state.lookups.caller(token) {
+        match state.lookups.caller(&digest) {
             Some(known) => known,
             None => {
                 let (tenant, user, session) = (TenantId(claims.tid), UserId(claims.sub), SessionId(claims.sid));
                 let who = state.access.authenticate_session(tenant, user, session).await?;
-                state.lookups.remember_caller(token, &who);
+                state.lookups.remember_caller(digest, &who);
                 who
             }
         }

@@ -33,7 +33,7 @@ where
 }
 
 /// Tokens are kept by their SHA-256, never as written.
-fn digest(token: &str) -> [u8; 32] {
+pub fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
@@ -42,13 +42,14 @@ impl Lookups {
         Self { callers: cache(ttl), brands: cache(ttl), zones: cache(ttl) }
     }
 
-    pub fn caller(&self, token: &str) -> Option<Principal> {
-        self.callers.as_ref()?.get(&digest(token))
+    /// The caller whose token has this SHA-256.
+    pub fn caller(&self, digest: &[u8; 32]) -> Option<Principal> {
+        self.callers.as_ref()?.get(digest)
     }
 
-    pub fn remember_caller(&self, token: &str, who: &Principal) {
+    pub fn remember_caller(&self, digest: [u8; 32], who: &Principal) {
         if let Some(c) = &self.callers {
-            c.insert(digest(token), who.clone());
+            c.insert(digest, who.clone());
         }
     }
 
@@ -111,17 +112,18 @@ mod tests {
     fn callers_are_kept_until_forgotten_and_never_when_off() {
         let l = Lookups::new(Duration::from_secs(60));
         let who = principal();
-        assert!(l.caller("smrm_a").is_none());
-        l.remember_caller("smrm_a", &who);
-        assert_eq!(l.caller("smrm_a"), Some(who.clone()));
-        assert!(l.caller("smrm_b").is_none());
+        let (a, b) = (digest("smrm_a"), digest("smrm_b"));
+        assert!(l.caller(&a).is_none());
+        l.remember_caller(a, &who);
+        assert_eq!(l.caller(&a), Some(who.clone()));
+        assert!(l.caller(&b).is_none());
         l.forget_callers();
-        assert!(l.caller("smrm_a").is_none());
+        assert!(l.caller(&a).is_none());
 
         let off = Lookups::new(Duration::ZERO);
-        off.remember_caller("smrm_a", &who);
+        off.remember_caller(a, &who);
         off.remember_zone(who.tenant_id, "Europe/Moscow");
-        assert!(off.caller("smrm_a").is_none());
+        assert!(off.caller(&a).is_none());
         assert!(off.zone(who.tenant_id).is_none());
     }
 

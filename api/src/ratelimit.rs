@@ -17,7 +17,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{Error, web};
+use actix_web::{Error, HttpMessage, web};
 use sha2::{Digest, Sha256};
 use smrm_domain::ids::TenantId;
 use smrm_domain::model::access::{API_KEY_PREFIX, BearerSecret};
@@ -74,12 +74,27 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")).map(str::trim)
 }
 
+/// The SHA-256 of the request's bearer token, computed once: the limiter
+/// names a key's bucket by it, and the caller memory looks it up by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenDigest(pub [u8; 32]);
+
 /// The bucket of the caller, and its tenant when its credentials name one.
 fn caller(req: &ServiceRequest, state: &AppState, ip: &str) -> (String, Option<TenantId>) {
     match bearer(req.headers()) {
         Some(token) if token.starts_with(API_KEY_PREFIX) => match BearerSecret::parse(API_KEY_PREFIX, token) {
             // The key's digest, not the key, names its bucket.
-            Some(secret) => (format!("key:{:x}", Sha256::digest(token.as_bytes())), Some(secret.tenant_id)),
+            Some(secret) => {
+                let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+                req.extensions_mut().insert(TokenDigest(digest));
+                let mut name = String::with_capacity(4 + 64);
+                name.push_str("key:");
+                for b in digest {
+                    name.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+                    name.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+                }
+                (name, Some(secret.tenant_id))
+            }
             None => (format!("ip:{ip}"), None),
         },
         Some(token) => match state.tokens.caller(token) {
