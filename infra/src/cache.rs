@@ -137,15 +137,31 @@ impl RedisLink {
 }
 
 /// Redis report cache (see `RedisLink` for its failure behaviour).
+///
+/// Each replica also keeps the entries it read or wrote in memory, by their
+/// full key. The key holds the tenant's generation, which is still read from
+/// Redis on every lookup, so a write on any replica retires every replica's
+/// copies at once. Only the entry's round trip is saved.
 pub struct RedisCache {
     link: Arc<RedisLink>,
     namespace: String,
+    local: moka::sync::Cache<String, Arc<Vec<u8>>>,
 }
+
+/// The per-replica copies: bounded in bytes, and kept no longer than this,
+/// well within a report's own time to live.
+const LOCAL_BYTES: u64 = 64 << 20;
+const LOCAL_TTL: Duration = Duration::from_secs(30);
 
 impl RedisCache {
     /// `namespace` prefixes every key (tests share one Redis).
     pub fn new(link: Arc<RedisLink>, namespace: &str) -> Self {
-        Self { link, namespace: namespace.to_owned() }
+        let local = moka::sync::Cache::builder()
+            .max_capacity(LOCAL_BYTES)
+            .weigher(|k: &String, v: &Arc<Vec<u8>>| (k.len() + v.len()).try_into().unwrap_or(u32::MAX))
+            .time_to_live(LOCAL_TTL)
+            .build();
+        Self { link, namespace: namespace.to_owned(), local }
     }
 
     fn generation_key(&self, tenant: TenantId) -> String {
@@ -163,13 +179,21 @@ impl ReportCache for RedisCache {
     async fn get(&self, tenant: TenantId, key: &str) -> Option<Vec<u8>> {
         let mut conn = self.link.connection().await?;
         let entry = self.entry_key(&mut conn, tenant, key).await?;
-        self.link.run(conn.get::<_, Option<Vec<u8>>>(entry)).await.flatten()
+        if let Some(v) = self.local.get(&entry) {
+            return Some(v.as_ref().clone());
+        }
+        let v = self.link.run(conn.get::<_, Option<Vec<u8>>>(&entry)).await.flatten()?;
+        self.local.insert(entry, Arc::new(v.clone()));
+        Some(v)
     }
 
     async fn put(&self, tenant: TenantId, key: &str, value: &[u8], ttl: Duration) {
         let Some(mut conn) = self.link.connection().await else { return };
         let Some(entry) = self.entry_key(&mut conn, tenant, key).await else { return };
-        let _: Option<()> = self.link.run(conn.set_ex(entry, value, ttl.as_secs().max(1))).await;
+        let _: Option<()> = self.link.run(conn.set_ex(&entry, value, ttl.as_secs().max(1))).await;
+        if ttl >= LOCAL_TTL {
+            self.local.insert(entry, Arc::new(value.to_vec()));
+        }
     }
 
     async fn invalidate(&self, tenant: TenantId) {

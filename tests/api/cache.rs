@@ -35,6 +35,35 @@ async fn values_are_per_tenant_and_invalidation_retires_them() {
     assert_eq!(cache.get(a, "sov?x=1").await.as_deref(), Some(&b"fresh"[..]));
 }
 
+/// Two replicas' caches on one Redis (or one in-process cache, which both
+/// then share): the copy a replica keeps in memory is retired by the other's
+/// invalidation at once.
+#[actix_web::test]
+async fn a_replicas_memory_copy_is_retired_by_another_replicas_write() {
+    let (one, two): (Arc<dyn ReportCache>, Arc<dyn ReportCache>) =
+        match std::env::var("TEST_REDIS_URL").ok().filter(|s| !s.is_empty()) {
+            Some(url) => {
+                let namespace = format!("smrm-test-{}", uuid::Uuid::now_v7().simple());
+                let replica = || Arc::new(RedisCache::new(Arc::new(RedisLink::new(&url).unwrap()), &namespace));
+                (replica(), replica())
+            }
+            None => {
+                let shared: Arc<dyn ReportCache> = Arc::new(MemoryCache::new(1 << 20));
+                (shared.clone(), shared)
+            }
+        };
+    let tenant = TenantId::new();
+    let ttl = Duration::from_secs(300);
+    one.put(tenant, "sentiment?x=1", b"old", ttl).await;
+    // `two` reads it, and keeps a copy in memory.
+    assert_eq!(two.get(tenant, "sentiment?x=1").await.as_deref(), Some(&b"old"[..]));
+    assert_eq!(two.get(tenant, "sentiment?x=1").await.as_deref(), Some(&b"old"[..]));
+    one.invalidate(tenant).await;
+    assert_eq!(two.get(tenant, "sentiment?x=1").await, None, "the copy went with the generation");
+    one.put(tenant, "sentiment?x=1", b"new", ttl).await;
+    assert_eq!(two.get(tenant, "sentiment?x=1").await.as_deref(), Some(&b"new"[..]));
+}
+
 #[actix_web::test]
 async fn an_unreachable_redis_is_a_miss_not_an_error() {
     let cache = RedisCache::new(Arc::new(RedisLink::new("redis://127.0.0.1:1").unwrap()), "smrm-test-down");

@@ -38,7 +38,8 @@ REPORT="${REPORT/$(sed -n 's|^\(http://[^/]*\).*|\1|p' <<<"$REPORT")/http://127.
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-curl -sf -H "Authorization: Bearer $KEY" "$REPORT" >/dev/null # warm the cache
+SIZE="$(curl -sf -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $KEY" "$REPORT")" # warm the cache
+echo "the report answers $SIZE bytes; /healthz $(curl -sf -o /dev/null -w '%{size_download}' "http://127.0.0.1:$PORT/healthz")" >&2
 
 run() { # name, url, [header]
   local out
