@@ -273,6 +273,15 @@ pub trait MatcherFactory: Send + Sync {
     fn compile(&self, queries: Vec<BrandQuery>) -> Box<dyn BrandMatcher>;
 }
 
+/// Which of a mention's fields a change sets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MentionFields {
+    pub sentiment: bool,
+    pub status: bool,
+    pub assignee: bool,
+    pub tags: bool,
+}
+
 /// A text to score, in `language` (ISO 639-1) when known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TextToScore<'a> {
@@ -381,8 +390,9 @@ pub trait MentionRepository: Send + Sync {
         limit: u32,
     ) -> DomainResult<Vec<Mention>>;
     async fn get_mention(&self, tenant: TenantId, id: MentionId) -> DomainResult<Mention>;
-    /// Writes the mention's sentiment, status, assignee and tags.
-    async fn update_mention(&self, tenant: TenantId, mention: &Mention) -> DomainResult<()>;
+    /// Writes those of the mention's sentiment, status, assignee and tags
+    /// that `fields` names, leaving the others as stored.
+    async fn update_mention(&self, tenant: TenantId, mention: &Mention, fields: MentionFields) -> DomainResult<()>;
     /// Claims one brand whose backfill is pending (or whose run went stale
     /// before `stale_before`), for one worker among all replicas.
     async fn claim_backfill(

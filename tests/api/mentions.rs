@@ -765,3 +765,40 @@ async fn ingest_backfill_relabels_and_deletion_running_together_all_succeed() {
     assert!(listed(&app, &t.token, &format!("brand_id={doomed}")).await.is_empty());
     assert_eq!(listed(&app, &t.token, &format!("brand_id={kept}")).await.len(), 200, "a page holds 200");
 }
+
+#[actix_web::test]
+async fn people_changing_different_fields_at_once_both_win() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    brand_with(&app, &t.token, "Daynet", json!(["Daynet"]), json!([])).await;
+    let items: Vec<Value> = (0..12).map(|i| post(&format!("p{i}"), "Daynet again")).collect();
+    let r = ingest(&app, &t.token, items).await;
+    let ids: Vec<String> =
+        r["mention_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+    // For every mention, at the same time: one person sets the status,
+    // another the tags, a third the label.
+    let patches = ids.iter().flat_map(|id| {
+        let path = format!("/v1/mentions/{id}");
+        [json!({"status": "in_progress"}), json!({"tags": ["billing"]}), json!({"sentiment": "negative"})].map(|body| {
+            let path = path.clone();
+            let token = t.token.clone();
+            let app = &app;
+            async move { app.patch(&path).token(&token).json(body).send().await.expect(200) }
+        })
+    });
+    futures_util::future::join_all(patches).await;
+    for id in &ids {
+        let m = app.get(&format!("/v1/mentions/{id}")).token(&t.token).send().await.expect(200).body;
+        assert_eq!(m["status"], "in_progress", "{m}");
+        assert_eq!(m["tags"], json!(["billing"]), "{m}");
+        assert_eq!(m["sentiment"]["label"], "negative", "{m}");
+        assert_eq!(m["sentiment"]["origin"], "manual", "{m}");
+    }
+    // The rollups moved each mention exactly once.
+    let brand = app.get("/v1/brands").token(&t.token).send().await.expect(200).body["data"][0]["id"].clone();
+    let url =
+        format!("/v1/brands/{}/sentiment?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", brand.as_str().unwrap());
+    let report = app.get(&url).token(&t.token).send().await.expect(200).body;
+    assert_eq!(report["all"]["negative"], 12, "{report}");
+    assert_eq!(report["all"]["total"], 12, "{report}");
+}

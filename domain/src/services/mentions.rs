@@ -12,8 +12,8 @@ use crate::model::mention::{
     SentimentLabel, SentimentOrigin, check_batch, check_tags,
 };
 use crate::ports::{
-    BrandMatcher, BrandQuery, BrandRepository, Clock, IngestOutcome, MatcherFactory, MentionRepository, ReportCache,
-    SentimentAnalyzer, TextToScore, UserRepository,
+    BrandMatcher, BrandQuery, BrandRepository, Clock, IngestOutcome, MatcherFactory, MentionFields, MentionRepository,
+    ReportCache, SentimentAnalyzer, TextToScore, UserRepository,
 };
 use crate::text::detect_language;
 use chrono::SubsecRound;
@@ -224,11 +224,18 @@ impl MentionService {
             m.assignee_id = assignee;
         }
         m.updated_at = self.clock.now();
-        self.mentions.update_mention(who.tenant_id, &m).await?;
+        let fields = MentionFields {
+            sentiment: patch.sentiment.is_some(),
+            status: patch.status.is_some(),
+            assignee: patch.assignee_id.is_some(),
+            tags: patch.tags.is_some(),
+        };
+        self.mentions.update_mention(who.tenant_id, &m, fields).await?;
         if patch.sentiment.is_some() {
             self.cache.invalidate(who.tenant_id).await;
         }
-        Ok(m)
+        // As stored: another person may have changed other fields meanwhile.
+        self.mentions.get_mention(who.tenant_id, id).await
     }
 
     /// Runs one pending backfill, if any; `true` when one ran.

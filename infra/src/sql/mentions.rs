@@ -20,8 +20,8 @@ use smrm_domain::model::mention::{
 };
 use smrm_domain::model::sentiment::Correction;
 use smrm_domain::ports::{
-    AuthorQuery, AuthorRow, BackfillClaim, BrandQuery, IngestOutcome, MentionRepository, PostText, RollupGroup,
-    RollupQuery, RollupRow,
+    AuthorQuery, AuthorRow, BackfillClaim, BrandQuery, IngestOutcome, MentionFields, MentionRepository, PostText,
+    RollupGroup, RollupQuery, RollupRow,
 };
 use smrm_domain::text::fold;
 use smrm_domain::{DomainError, DomainResult};
@@ -192,6 +192,34 @@ async fn lock_counter(txn: &DatabaseTransaction, tenant: TenantId, reserve: i64)
         .map_err(db_err)?;
     }
     Err(DomainError::Internal("the tenant's counter row cannot be created".into()))
+}
+
+/// After a new label: the rollups move by the difference, and a person's
+/// label is kept as a lesson for the tenant's model.
+async fn relabelled(
+    txn: &DatabaseTransaction,
+    tenant: TenantId,
+    m: &Mention,
+    old: &mention::Model,
+) -> DomainResult<()> {
+    if old.sentiment_label != m.sentiment.label.as_str() {
+        let was = SentimentLabel::parse(&old.sentiment_label).ok_or_else(|| corrupt("label", &old.sentiment_label))?;
+        let mut deltas = Deltas::default();
+        deltas.add(m.brand_id, &m.post, was, -1);
+        deltas.add(m.brand_id, &m.post, m.sentiment.label, 1);
+        deltas.apply(txn, tenant).await?;
+    }
+    let changed =
+        old.sentiment_origin != m.sentiment.origin.as_str() || old.sentiment_label != m.sentiment.label.as_str();
+    if m.sentiment.origin == SentimentOrigin::Manual
+        && changed
+        && let Some(text) = &m.post.input.text
+    {
+        let correction =
+            Correction { label: m.sentiment.label, text: text.clone(), language: m.post.input.language.clone() };
+        super::sentiment::record_correction(txn, tenant, m.post.id, &correction, m.updated_at).await?;
+    }
+    Ok(())
 }
 
 async fn insert_mentions(txn: &DatabaseTransaction, rows: Vec<mention::Model>) -> DomainResult<()> {
@@ -420,50 +448,50 @@ impl MentionRepository for SqlStore {
         to_mention(m, to_post(p)?)
     }
 
-    async fn update_mention(&self, tenant: TenantId, m: &Mention) -> DomainResult<()> {
-        let txn = self.db.begin().await.map_err(db_err)?;
-        let old = mention::Entity::find_by_id((tenant.0, m.id.0))
-            .one(&txn)
-            .await
-            .map_err(db_err)?
-            .ok_or(DomainError::NotFound("mention"))?;
-        let res = mention::Entity::update_many()
-            .col_expr(mention::Column::SentimentLabel, Expr::value(m.sentiment.label.as_str()))
-            .col_expr(mention::Column::SentimentScore, Expr::value(m.sentiment.score))
-            .col_expr(mention::Column::SentimentOrigin, Expr::value(m.sentiment.origin.as_str()))
-            .col_expr(mention::Column::Status, Expr::value(m.status.as_str()))
-            .col_expr(mention::Column::AssigneeId, Expr::value(m.assignee_id.map(|u| u.0)))
-            .col_expr(mention::Column::Tags, Expr::value(to_json(&m.tags)))
-            .col_expr(mention::Column::UpdatedAt, Expr::value(m.updated_at))
-            .filter(mention::Column::TenantId.eq(tenant.0))
-            .filter(mention::Column::Id.eq(m.id.0))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        if res.rows_affected == 0 {
-            return Err(DomainError::NotFound("mention"));
+    async fn update_mention(&self, tenant: TenantId, m: &Mention, fields: MentionFields) -> DomainResult<()> {
+        // Only the fields the change sets are written, so two people changing
+        // different fields at once both win. A new label is a compare-and-set
+        // on the label it replaces (the rollups move by the difference): a
+        // concurrent relabel makes this one read again and retry.
+        for _ in 0..5 {
+            let txn = self.db.begin().await.map_err(db_err)?;
+            let old = mention::Entity::find_by_id((tenant.0, m.id.0))
+                .one(&txn)
+                .await
+                .map_err(db_err)?
+                .ok_or(DomainError::NotFound("mention"))?;
+            let mut update = mention::Entity::update_many()
+                .col_expr(mention::Column::UpdatedAt, Expr::value(m.updated_at))
+                .filter(mention::Column::TenantId.eq(tenant.0))
+                .filter(mention::Column::Id.eq(m.id.0));
+            if fields.sentiment {
+                update = update
+                    .col_expr(mention::Column::SentimentLabel, Expr::value(m.sentiment.label.as_str()))
+                    .col_expr(mention::Column::SentimentScore, Expr::value(m.sentiment.score))
+                    .col_expr(mention::Column::SentimentOrigin, Expr::value(m.sentiment.origin.as_str()))
+                    .filter(mention::Column::SentimentLabel.eq(old.sentiment_label.clone()))
+                    .filter(mention::Column::SentimentOrigin.eq(old.sentiment_origin.clone()));
+            }
+            if fields.status {
+                update = update.col_expr(mention::Column::Status, Expr::value(m.status.as_str()));
+            }
+            if fields.assignee {
+                update = update.col_expr(mention::Column::AssigneeId, Expr::value(m.assignee_id.map(|u| u.0)));
+            }
+            if fields.tags {
+                update = update.col_expr(mention::Column::Tags, Expr::value(to_json(&m.tags)));
+            }
+            if update.exec(&txn).await.map_err(db_err)?.rows_affected == 0 {
+                // Relabelled meanwhile (or deleted: the next read says so).
+                txn.rollback().await.map_err(db_err)?;
+                continue;
+            }
+            if fields.sentiment {
+                relabelled(&txn, tenant, m, &old).await?;
+            }
+            return txn.commit().await.map_err(db_err);
         }
-        if old.sentiment_label != m.sentiment.label.as_str() {
-            // The label moves the mention between the rollups' sentiment rows.
-            let was =
-                SentimentLabel::parse(&old.sentiment_label).ok_or_else(|| corrupt("label", &old.sentiment_label))?;
-            let mut deltas = Deltas::default();
-            deltas.add(m.brand_id, &m.post, was, -1);
-            deltas.add(m.brand_id, &m.post, m.sentiment.label, 1);
-            deltas.apply(&txn, tenant).await?;
-        }
-        let relabelled =
-            old.sentiment_origin != m.sentiment.origin.as_str() || old.sentiment_label != m.sentiment.label.as_str();
-        if m.sentiment.origin == SentimentOrigin::Manual
-            && relabelled
-            && let Some(text) = &m.post.input.text
-        {
-            // A person's label is a lesson for the tenant's model.
-            let correction =
-                Correction { label: m.sentiment.label, text: text.clone(), language: m.post.input.language.clone() };
-            super::sentiment::record_correction(&txn, tenant, m.post.id, &correction, m.updated_at).await?;
-        }
-        txn.commit().await.map_err(db_err)
+        Err(DomainError::Unavailable("the mention kept changing; try again".into()))
     }
 
     async fn rollups(&self, tenant: TenantId, q: &RollupQuery<'_>) -> DomainResult<Vec<RollupRow>> {
