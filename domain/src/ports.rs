@@ -363,6 +363,8 @@ pub struct BackfillClaim {
     pub brand_id: BrandId,
     /// The query version the run is for.
     pub version: i64,
+    /// When the claim was taken or last renewed (to the microsecond).
+    pub claimed_at: DateTime<Utc>,
 }
 
 #[async_trait]
@@ -400,6 +402,10 @@ pub trait MentionRepository: Send + Sync {
         now: DateTime<Utc>,
         stale_before: DateTime<Utc>,
     ) -> DomainResult<Option<BackfillClaim>>;
+    /// Renews a running claim, so a long run is not taken for a stale one;
+    /// `false` when the claim was lost (taken over, or the query changed):
+    /// the run then stops.
+    async fn renew_backfill(&self, claim: &mut BackfillClaim, now: DateTime<Utc>) -> DomainResult<bool>;
     /// Aggregates of mentions per brand and hour (finer at the period's
     /// edges), and per the dimensions `q.group` asks for.
     async fn rollups(&self, tenant: TenantId, q: &RollupQuery<'_>) -> DomainResult<Vec<RollupRow>>;

@@ -802,3 +802,19 @@ async fn people_changing_different_fields_at_once_both_win() {
     assert_eq!(report["all"]["negative"], 12, "{report}");
     assert_eq!(report["all"]["total"], 12, "{report}");
 }
+
+#[actix_web::test]
+async fn a_backfill_over_several_pages_keeps_its_claim_to_the_end() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    // 2,500 stored posts: the backfill reads them in pages of 1,000 and
+    // renews its claim between pages.
+    for b in 0..5 {
+        let items: Vec<Value> = (0..500).map(|i| post(&format!("b{b}-{i}"), "Zorbix on sale")).collect();
+        ingest(&app, &t.token, items).await;
+    }
+    let brand = brand_with(&app, &t.token, "Zorbix", json!(["Zorbix"]), json!([])).await;
+    let b = wait_backfill(&app, &t.token, &brand).await;
+    assert_eq!(b["backfill"]["matched"], 2500, "{b}");
+    assert_eq!(listed(&app, &t.token, &format!("brand_id={brand}")).await.len(), 200, "a full first page");
+}

@@ -241,7 +241,7 @@ impl MentionService {
     /// Runs one pending backfill, if any; `true` when one ran.
     pub async fn backfill_once(&self) -> DomainResult<bool> {
         let now = self.clock.now();
-        let Some(claim) = self.mentions.claim_backfill(now, now - chrono::Duration::minutes(5)).await? else {
+        let Some(mut claim) = self.mentions.claim_backfill(now, now - chrono::Duration::minutes(5)).await? else {
             return Ok(false);
         };
         let brand = match self.brands.get_brand(claim.tenant_id, claim.brand_id).await {
@@ -287,6 +287,12 @@ impl MentionService {
             removed += r;
             if (page.len() as u32) < BACKFILL_PAGE {
                 break;
+            }
+            // A long run keeps its claim; a lost one (taken over as stale,
+            // or the query changed) stops here and leaves the rest to its
+            // new owner.
+            if !self.mentions.renew_backfill(&mut claim, self.clock.now()).await? {
+                return Ok(true);
             }
         }
         self.mentions.finish_backfill(claim, added, removed, self.clock.now()).await?;

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
@@ -558,6 +558,8 @@ impl MentionRepository for SqlStore {
                     .add(brand::Column::BackfillClaimedAt.lt(stale_before)),
             )
         };
+        // Microseconds, what PostgreSQL keeps: the renewal compares it exactly.
+        let now = now.trunc_subsecs(6);
         let Some(candidate) = brand::Entity::find()
             .filter(claimable())
             .order_by_asc(brand::Column::UpdatedAt)
@@ -582,7 +584,26 @@ impl MentionRepository for SqlStore {
             tenant_id: TenantId(candidate.tenant_id),
             brand_id: BrandId(candidate.id),
             version: candidate.query_version,
+            claimed_at: now,
         }))
+    }
+
+    async fn renew_backfill(&self, claim: &mut BackfillClaim, now: DateTime<Utc>) -> DomainResult<bool> {
+        let now = now.trunc_subsecs(6);
+        let res = brand::Entity::update_many()
+            .col_expr(brand::Column::BackfillClaimedAt, Expr::value(now))
+            .filter(brand::Column::TenantId.eq(claim.tenant_id.0))
+            .filter(brand::Column::Id.eq(claim.brand_id.0))
+            .filter(brand::Column::QueryVersion.eq(claim.version))
+            .filter(brand::Column::BackfillStatus.eq(BackfillStatus::Running.as_str()))
+            .filter(brand::Column::BackfillClaimedAt.eq(claim.claimed_at))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        if res.rows_affected == 1 {
+            claim.claimed_at = now;
+        }
+        Ok(res.rows_affected == 1)
     }
 
     async fn most_engaged_negative(
