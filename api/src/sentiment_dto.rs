@@ -50,7 +50,7 @@ pub enum AdaptationStatusDto {
 
 /// The tenant's adaptation to its corrections.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = SentimentAdaptation)]
+#[schema(as = SentimentAdaptation, example = json!({"status": "pending", "trained_on": 118, "last_run_at": "2026-11-27T10:00:00Z"}))]
 pub struct AdaptationDto {
     pub status: AdaptationStatusDto,
     /// Corrections the current adaptation learnt from (its latest 20,000 at most).
@@ -61,7 +61,7 @@ pub struct AdaptationDto {
 
 /// The built-in model.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = BuiltinSentimentModel)]
+#[schema(as = BuiltinSentimentModel, example = json!({"version": "3f9c2a1b0d4e5f60", "datasets": DATASETS}))]
 pub struct BuiltinDto {
     /// The first 16 hex digits of the weights' SHA-256.
     pub version: String,
@@ -132,7 +132,7 @@ pub struct AnalyzeDto {
 
 /// A text's sentiment.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = SentimentScore)]
+#[schema(as = SentimentScore, example = json!({"label": "negative", "score": -0.62}))]
 pub struct ScoreDto {
     pub label: LabelDto,
     /// In [-1, 1]: P(positive) − P(negative) for the built-in model.
@@ -141,7 +141,7 @@ pub struct ScoreDto {
 
 /// Each text's sentiment, in order.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = AnalyzeResult)]
+#[schema(as = AnalyzeResult, example = json!({"results": [{"label": "positive", "score": 0.41}, {"label": "positive", "score": 0.87}]}))]
 pub struct AnalyzeResultDto {
     pub results: Vec<ScoreDto>,
 }
