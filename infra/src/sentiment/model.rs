@@ -262,15 +262,11 @@ pub fn shuffle<T>(items: &mut [T], seed: u64) {
     }
 }
 
-/// Trains weights (over the examples' offsets). Deterministic: one thread,
-/// a ChaCha8 shuffle from `config.seed`.
-pub fn train(examples: &[Example], bits: u32, config: TrainConfig) -> LinearModel {
-    train_scaled(examples, bits, config, None)
-}
-
-/// `train` with each weight a learnt parameter times a fixed `scale` per
-/// bucket and class (Naive Bayes log-count ratios, for example): the same
-/// linear model in the end, found under a prior that favours telling features.
+/// Trains weights (over the examples' offsets), each a learnt parameter times
+/// a fixed `scale` per bucket and class when one is given (Naive Bayes
+/// log-count ratios, for example): the same linear model in the end, found
+/// under a prior that favours telling features. Deterministic: one thread, a
+/// ChaCha8 shuffle from `config.seed`.
 pub fn train_scaled(examples: &[Example], bits: u32, config: TrainConfig, scale: Option<&[f32]>) -> LinearModel {
     train_in(examples, bits, 1 << bits, config, scale)
 }
@@ -428,6 +424,10 @@ pub fn adapt(shared: &LinearModel, corrections: &[(Vec<Feature>, usize)], config
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn train(examples: &[Example], bits: u32, config: TrainConfig) -> LinearModel {
+        train_scaled(examples, bits, config, None)
+    }
 
     fn example(x: &Extractor, text: &str, label: usize) -> Example {
         Example { features: x.extract(text), label, offset: [0.0; 3] }

@@ -49,10 +49,6 @@ impl TenantSentiment {
         Self { shared, repo, clock, adaptations: moka::sync::Cache::new(10_000), default_endpoint, allow_private }
     }
 
-    pub fn shared(&self) -> &BuiltinSentiment {
-        &self.shared
-    }
-
     /// The tenant's adaptation at `version` (0: none).
     async fn adaptation(&self, tenant: TenantId, version: i64) -> Option<Arc<Adaptation>> {
         if version == 0 {
