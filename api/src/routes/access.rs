@@ -13,21 +13,19 @@ use crate::problem::*;
 use crate::routes::created;
 use crate::state::AppState;
 
+/// Under `/v1`: signup, tokens, the caller and the tenant.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(signup)
-        .service(token)
-        .service(refresh)
-        .service(me)
-        .service(get_tenant)
-        .service(patch_tenant)
-        .service(list_users)
-        .service(create_user)
-        .service(get_user)
-        .service(patch_user)
-        .service(delete_user)
-        .service(list_api_keys)
-        .service(create_api_key)
-        .service(delete_api_key);
+    cfg.service(signup).service(token).service(refresh).service(me).service(get_tenant).service(patch_tenant);
+}
+
+/// Under `/v1/users`.
+pub fn configure_users(cfg: &mut ServiceConfig) {
+    cfg.service(list_users).service(create_user).service(get_user).service(patch_user).service(delete_user);
+}
+
+/// Under `/v1/api-keys`.
+pub fn configure_api_keys(cfg: &mut ServiceConfig) {
+    cfg.service(list_api_keys).service(create_api_key).service(delete_api_key);
 }
 
 fn token_pair(state: &AppState, login: Login) -> TokenResponse {
@@ -44,7 +42,7 @@ fn token_pair(state: &AppState, login: Login) -> TokenResponse {
 /// Can be switched off with `SMRM_SIGNUP=false` (then 404).
 #[utoipa::path(tag = "access", request_body = SignupDto,
     responses((status = 201, body = SignupResponse), BodyProblems, ConflictProblem, NotFoundProblem))]
-#[post("/v1/signup")]
+#[post("/signup")]
 async fn signup(state: web::Data<AppState>, body: ValidJson<SignupDto>) -> Result<HttpResponse, ApiError> {
     if !state.config.signup_enabled {
         return Err(ApiError::not_found("signup is disabled on this installation; ask an admin for an account"));
@@ -69,7 +67,7 @@ async fn signup(state: web::Data<AppState>, body: ValidJson<SignupDto>) -> Resul
     responses((status = 200, body = TokenResponse),
         (status = 401, description = "Wrong e-mail address or password.", body = Problem, content_type = "application/problem+json"),
         BodyProblems))]
-#[post("/v1/auth/token")]
+#[post("/auth/token")]
 async fn token(state: web::Data<AppState>, body: ValidJson<LoginDto>) -> Result<HttpResponse, ApiError> {
     let login = state.access.login(&body.0.email, &body.0.password).await?;
     Ok(HttpResponse::Ok().json(token_pair(&state, login)))
@@ -81,7 +79,7 @@ async fn token(state: web::Data<AppState>, body: ValidJson<LoginDto>) -> Result<
     responses((status = 200, body = TokenResponse),
         (status = 401, description = "Invalid, expired or reused refresh token.", body = Problem, content_type = "application/problem+json"),
         BodyProblems))]
-#[post("/v1/auth/refresh")]
+#[post("/auth/refresh")]
 async fn refresh(state: web::Data<AppState>, body: ValidJson<RefreshDto>) -> Result<HttpResponse, ApiError> {
     let login = state.access.refresh(&body.0.refresh_token).await;
     // A reused refresh token ends the login: its access tokens stop here now.
@@ -92,7 +90,7 @@ async fn refresh(state: web::Data<AppState>, body: ValidJson<RefreshDto>) -> Res
 
 /// The caller: user or API key, tenant, role and brand scope.
 #[utoipa::path(tag = "access", security(("bearer" = [])), responses((status = 200, body = MeResponse), AuthProblems))]
-#[get("/v1/me")]
+#[get("/me")]
 async fn me(state: web::Data<AppState>, who: Auth<AnyRole>) -> Result<HttpResponse, ApiError> {
     let (tenant, user, key) = state.access.me(&who).await?;
     Ok(HttpResponse::Ok().json(MeResponse {
@@ -106,7 +104,7 @@ async fn me(state: web::Data<AppState>, who: Auth<AnyRole>) -> Result<HttpRespon
 
 /// The caller's tenant.
 #[utoipa::path(tag = "access", security(("bearer" = [])), responses((status = 200, body = TenantDto), AuthProblems))]
-#[get("/v1/tenant")]
+#[get("/tenant")]
 async fn get_tenant(state: web::Data<AppState>, who: Auth<AnyRole>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(TenantDto::from(state.access.tenant(&who).await?)))
 }
@@ -114,7 +112,7 @@ async fn get_tenant(state: web::Data<AppState>, who: Auth<AnyRole>) -> Result<Ht
 /// Renames the tenant or changes its time zone (admin).
 #[utoipa::path(tag = "access", security(("bearer" = [])), request_body = TenantPatchDto,
     responses((status = 200, body = TenantDto), AuthProblems, BodyProblems))]
-#[patch("/v1/tenant")]
+#[patch("/tenant")]
 async fn patch_tenant(
     state: web::Data<AppState>,
     who: Auth<Admin>,
@@ -129,7 +127,7 @@ async fn patch_tenant(
 /// Lists the tenant's users (admin), oldest first.
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = UserList), AuthProblems, QueryProblems))]
-#[get("/v1/users")]
+#[get("")]
 async fn list_users(
     state: web::Data<AppState>,
     who: Auth<Admin>,
@@ -141,7 +139,7 @@ async fn list_users(
 /// Adds a user (admin). Nobody grants a role stronger than their own.
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body = NewUserDto,
     responses((status = 201, body = UserDto), AuthProblems, BodyProblems, ConflictProblem))]
-#[post("/v1/users")]
+#[post("")]
 async fn create_user(
     state: web::Data<AppState>,
     who: Auth<Admin>,
@@ -154,7 +152,7 @@ async fn create_user(
 /// One user (admin).
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = UserDto), AuthProblems, NotFoundProblem))]
-#[get("/v1/users/{id}")]
+#[get("/{id}")]
 async fn get_user(state: web::Data<AppState>, who: Auth<Admin>, id: PathId) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(UserDto::from(state.access.get_user(&who, UserId(id.0)).await?)))
 }
@@ -162,7 +160,7 @@ async fn get_user(state: web::Data<AppState>, who: Auth<Admin>, id: PathId) -> R
 /// Changes a user (admin; an owner only by an owner). The last owner cannot be demoted.
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = UserPatchDto,
     responses((status = 200, body = UserDto), AuthProblems, NotFoundProblem, BodyProblems, ConflictProblem))]
-#[patch("/v1/users/{id}")]
+#[patch("/{id}")]
 async fn patch_user(
     state: web::Data<AppState>,
     who: Auth<Admin>,
@@ -177,7 +175,7 @@ async fn patch_user(
 /// Removes a user and ends their logins (admin). The last owner cannot be removed.
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 204), AuthProblems, NotFoundProblem, ConflictProblem))]
-#[delete("/v1/users/{id}")]
+#[delete("/{id}")]
 async fn delete_user(state: web::Data<AppState>, who: Auth<Admin>, id: PathId) -> Result<HttpResponse, ApiError> {
     state.access.delete_user(&who, UserId(id.0)).await?;
     state.lookups.forget_callers();
@@ -187,7 +185,7 @@ async fn delete_user(state: web::Data<AppState>, who: Auth<Admin>, id: PathId) -
 /// Lists the tenant's API keys (admin), oldest first. Secrets are never shown again.
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = ApiKeyList), AuthProblems, QueryProblems))]
-#[get("/v1/api-keys")]
+#[get("")]
 async fn list_api_keys(
     state: web::Data<AppState>,
     who: Auth<Admin>,
@@ -199,7 +197,7 @@ async fn list_api_keys(
 /// Creates an API key (admin). The answer carries `key`, shown this once.
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), request_body = NewApiKeyDto,
     responses((status = 201, body = ApiKeyCreatedDto), AuthProblems, BodyProblems))]
-#[post("/v1/api-keys")]
+#[post("")]
 async fn create_api_key(
     state: web::Data<AppState>,
     who: Auth<Admin>,
@@ -213,7 +211,7 @@ async fn create_api_key(
 /// `SMRM_LOOKUP_CACHE_SECONDS` (5 s by default) on the others.
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 204), AuthProblems, NotFoundProblem))]
-#[delete("/v1/api-keys/{id}")]
+#[delete("/{id}")]
 async fn delete_api_key(state: web::Data<AppState>, who: Auth<Admin>, id: PathId) -> Result<HttpResponse, ApiError> {
     state.access.delete_api_key(&who, ApiKeyId(id.0)).await?;
     state.lookups.forget_callers();

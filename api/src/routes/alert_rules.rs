@@ -20,7 +20,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Lists alert rules, oldest first (a `client` sees its brands' only).
 #[utoipa::path(tag = "alerts", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = AlertRuleList), AuthProblems, QueryProblems))]
-#[get("/v1/alert-rules")]
+#[get("")]
 async fn list(
     state: web::Data<AppState>,
     who: Auth<AnyRole>,
@@ -35,7 +35,7 @@ async fn list(
 /// mean per window over the 24 windows before; at most once per window.
 #[utoipa::path(tag = "alerts", security(("bearer" = [])), request_body = NewAlertRuleDto,
     responses((status = 201, body = AlertRuleDto), AuthProblems, BodyProblems))]
-#[post("/v1/alert-rules")]
+#[post("")]
 async fn create(
     state: web::Data<AppState>,
     who: Auth<Analyst>,
@@ -48,7 +48,7 @@ async fn create(
 /// One alert rule.
 #[utoipa::path(tag = "alerts", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = AlertRuleDto), AuthProblems, NotFoundProblem))]
-#[get("/v1/alert-rules/{id}")]
+#[get("/{id}")]
 async fn get_one(state: web::Data<AppState>, who: Auth<AnyRole>, id: PathId) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(AlertRuleDto::from(state.alerts.get(&who, AlertRuleId(id.0)).await?)))
 }
@@ -56,7 +56,7 @@ async fn get_one(state: web::Data<AppState>, who: Auth<AnyRole>, id: PathId) -> 
 /// Changes an alert rule (analyst).
 #[utoipa::path(tag = "alerts", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = AlertRulePatchDto,
     responses((status = 200, body = AlertRuleDto), AuthProblems, NotFoundProblem, BodyProblems))]
-#[patch("/v1/alert-rules/{id}")]
+#[patch("/{id}")]
 async fn update(
     state: web::Data<AppState>,
     who: Auth<Analyst>,
@@ -69,7 +69,7 @@ async fn update(
 /// Deletes an alert rule (analyst).
 #[utoipa::path(tag = "alerts", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 204), AuthProblems, NotFoundProblem))]
-#[delete("/v1/alert-rules/{id}")]
+#[delete("/{id}")]
 async fn remove(state: web::Data<AppState>, who: Auth<Analyst>, id: PathId) -> Result<HttpResponse, ApiError> {
     state.alerts.delete(&who, AlertRuleId(id.0)).await?;
     Ok(HttpResponse::new(StatusCode::NO_CONTENT))
@@ -78,7 +78,7 @@ async fn remove(state: web::Data<AppState>, who: Auth<Analyst>, id: PathId) -> R
 /// The alerts a rule fired, newest first.
 #[utoipa::path(tag = "alerts", security(("bearer" = [])), params(("id" = Uuid, Path), ListParams),
     responses((status = 200, body = AlertList), AuthProblems, NotFoundProblem, QueryProblems))]
-#[get("/v1/alert-rules/{id}/alerts")]
+#[get("/{id}/alerts")]
 async fn alerts(
     state: web::Data<AppState>,
     who: Auth<AnyRole>,

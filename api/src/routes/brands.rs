@@ -22,7 +22,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// exclusions (analyst).
 #[utoipa::path(tag = "brands", security(("bearer" = [])), request_body = BrandPreviewRequest,
     responses((status = 200, body = BrandPreviewResponse), AuthProblems, BodyProblems))]
-#[post("/v1/brands/preview")]
+#[post("/preview")]
 async fn preview(
     state: web::Data<AppState>,
     who: Auth<Analyst>,
@@ -34,7 +34,7 @@ async fn preview(
 /// Lists brands, oldest first (a `client` sees only its own).
 #[utoipa::path(tag = "brands", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = BrandList), AuthProblems, QueryProblems))]
-#[get("/v1/brands")]
+#[get("")]
 async fn list(
     state: web::Data<AppState>,
     who: Auth<AnyRole>,
@@ -46,7 +46,7 @@ async fn list(
 /// Creates a brand (analyst).
 #[utoipa::path(tag = "brands", security(("bearer" = [])), request_body = NewBrandDto,
     responses((status = 201, body = BrandDto), AuthProblems, BodyProblems, ConflictProblem))]
-#[post("/v1/brands")]
+#[post("")]
 async fn create(
     state: web::Data<AppState>,
     who: Auth<Analyst>,
@@ -59,7 +59,7 @@ async fn create(
 /// One brand.
 #[utoipa::path(tag = "brands", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = BrandDto), AuthProblems, NotFoundProblem))]
-#[get("/v1/brands/{id}")]
+#[get("/{id}")]
 async fn get_one(state: web::Data<AppState>, who: Auth<AnyRole>, id: PathId) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(BrandDto::from(state.brands.get(&who, BrandId(id.0)).await?)))
 }
@@ -67,7 +67,7 @@ async fn get_one(state: web::Data<AppState>, who: Auth<AnyRole>, id: PathId) -> 
 /// Changes a brand's name or query (analyst).
 #[utoipa::path(tag = "brands", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = BrandPatchDto,
     responses((status = 200, body = BrandDto), AuthProblems, NotFoundProblem, BodyProblems, ConflictProblem))]
-#[patch("/v1/brands/{id}")]
+#[patch("/{id}")]
 async fn update(
     state: web::Data<AppState>,
     who: Auth<Analyst>,
@@ -81,7 +81,7 @@ async fn update(
 /// naming the sets.
 #[utoipa::path(tag = "brands", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 204), AuthProblems, NotFoundProblem, ConflictProblem))]
-#[delete("/v1/brands/{id}")]
+#[delete("/{id}")]
 async fn remove(state: web::Data<AppState>, who: Auth<Analyst>, id: PathId) -> Result<HttpResponse, ApiError> {
     state.brands.delete(&who, BrandId(id.0)).await?;
     state.lookups.forget_brand(who.tenant_id, BrandId(id.0));

@@ -16,16 +16,23 @@ use crate::problem::*;
 use crate::routes::created;
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut ServiceConfig) {
+/// Under `/v1/response-templates`.
+pub fn configure_templates(cfg: &mut ServiceConfig) {
     cfg.service(list_templates)
         .service(create_template)
         .service(get_template)
         .service(update_template)
-        .service(delete_template)
-        .service(suggested_replies)
-        .service(list_responses)
-        .service(create_response)
-        .service(list_placements)
+        .service(delete_template);
+}
+
+/// Under `/v1/mentions`: the answers to a mention.
+pub fn configure_responses(cfg: &mut ServiceConfig) {
+    cfg.service(suggested_replies).service(list_responses).service(create_response);
+}
+
+/// Under `/v1/placements`.
+pub fn configure_placements(cfg: &mut ServiceConfig) {
+    cfg.service(list_placements)
         .service(create_placement)
         .service(get_placement)
         .service(update_placement)
@@ -35,7 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Lists the answer templates, oldest first (viewer).
 #[utoipa::path(tag = "communication", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = TemplateList), AuthProblems, QueryProblems))]
-#[get("/v1/response-templates")]
+#[get("")]
 async fn list_templates(
     state: web::Data<AppState>,
     who: Auth<Viewer>,
@@ -48,7 +55,7 @@ async fn list_templates(
 /// `{brand}` and `{url}`; any other placeholder answers 422.
 #[utoipa::path(tag = "communication", security(("bearer" = [])), request_body = NewTemplateDto,
     responses((status = 201, body = TemplateDto), AuthProblems, BodyProblems, ConflictProblem))]
-#[post("/v1/response-templates")]
+#[post("")]
 async fn create_template(
     state: web::Data<AppState>,
     who: Auth<Analyst>,
@@ -61,7 +68,7 @@ async fn create_template(
 /// One answer template (viewer).
 #[utoipa::path(tag = "communication", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = TemplateDto), AuthProblems, NotFoundProblem))]
-#[get("/v1/response-templates/{id}")]
+#[get("/{id}")]
 async fn get_template(state: web::Data<AppState>, who: Auth<Viewer>, id: PathId) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(TemplateDto::from(state.communication.template(&who, TemplateId(id.0)).await?)))
 }
@@ -70,7 +77,7 @@ async fn get_template(state: web::Data<AppState>, who: Auth<Viewer>, id: PathId)
 #[utoipa::path(tag = "communication", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = TemplatePatchDto,
     responses((status = 200, body = TemplateDto), AuthProblems, NotFoundProblem, BodyProblems, ConflictProblem))]
-#[patch("/v1/response-templates/{id}")]
+#[patch("/{id}")]
 async fn update_template(
     state: web::Data<AppState>,
     who: Auth<Analyst>,
@@ -84,7 +91,7 @@ async fn update_template(
 /// Deletes an answer template (analyst). Answers logged with it keep its id.
 #[utoipa::path(tag = "communication", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 204), AuthProblems, NotFoundProblem))]
-#[delete("/v1/response-templates/{id}")]
+#[delete("/{id}")]
 async fn delete_template(state: web::Data<AppState>, who: Auth<Analyst>, id: PathId) -> Result<HttpResponse, ApiError> {
     state.communication.delete_template(&who, TemplateId(id.0)).await?;
     Ok(HttpResponse::new(StatusCode::NO_CONTENT))
@@ -95,7 +102,7 @@ async fn delete_template(state: web::Data<AppState>, who: Auth<Analyst>, id: Pat
 /// most specific first (viewer).
 #[utoipa::path(tag = "communication", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = SuggestedRepliesDto), AuthProblems, NotFoundProblem))]
-#[get("/v1/mentions/{id}/suggested-replies")]
+#[get("/{id}/suggested-replies")]
 async fn suggested_replies(
     state: web::Data<AppState>,
     who: Auth<Viewer>,
@@ -108,7 +115,7 @@ async fn suggested_replies(
 /// A mention's official answers, oldest first.
 #[utoipa::path(tag = "communication", security(("bearer" = [])), params(("id" = Uuid, Path), ListParams),
     responses((status = 200, body = ResponseList), AuthProblems, NotFoundProblem, QueryProblems))]
-#[get("/v1/mentions/{id}/responses")]
+#[get("/{id}/responses")]
 async fn list_responses(
     state: web::Data<AppState>,
     who: Auth<AnyRole>,
@@ -124,7 +131,7 @@ async fn list_responses(
 #[utoipa::path(tag = "communication", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = NewResponseDto,
     responses((status = 201, body = ResponseDto), AuthProblems, NotFoundProblem, BodyProblems))]
-#[post("/v1/mentions/{id}/responses")]
+#[post("/{id}/responses")]
 async fn create_response(
     state: web::Data<AppState>,
     who: Auth<Analyst>,
@@ -139,7 +146,7 @@ async fn create_response(
 /// `posted_at` period (a `client` sees its brands' only).
 #[utoipa::path(tag = "communication", security(("bearer" = [])), params(PlacementQuery),
     responses((status = 200, body = PlacementList), AuthProblems, QueryProblems))]
-#[get("/v1/placements")]
+#[get("")]
 async fn list_placements(
     state: web::Data<AppState>,
     who: Auth<AnyRole>,
@@ -158,7 +165,7 @@ async fn list_placements(
 /// SMRM records and measures this work; it never posts anything.
 #[utoipa::path(tag = "communication", security(("bearer" = [])), request_body = NewPlacementDto,
     responses((status = 201, body = PlacementDto), AuthProblems, BodyProblems))]
-#[post("/v1/placements")]
+#[post("")]
 async fn create_placement(
     state: web::Data<AppState>,
     who: Auth<Analyst>,
@@ -171,7 +178,7 @@ async fn create_placement(
 /// One placement.
 #[utoipa::path(tag = "communication", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = PlacementDto), AuthProblems, NotFoundProblem))]
-#[get("/v1/placements/{id}")]
+#[get("/{id}")]
 async fn get_placement(state: web::Data<AppState>, who: Auth<AnyRole>, id: PathId) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(PlacementDto::from(state.communication.placement(&who, PlacementId(id.0)).await?)))
 }
@@ -180,7 +187,7 @@ async fn get_placement(state: web::Data<AppState>, who: Auth<AnyRole>, id: PathI
 #[utoipa::path(tag = "communication", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = PlacementPatchDto,
     responses((status = 200, body = PlacementDto), AuthProblems, NotFoundProblem, BodyProblems))]
-#[patch("/v1/placements/{id}")]
+#[patch("/{id}")]
 async fn update_placement(
     state: web::Data<AppState>,
     who: Auth<Analyst>,
@@ -194,7 +201,7 @@ async fn update_placement(
 /// Deletes a placement (analyst).
 #[utoipa::path(tag = "communication", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 204), AuthProblems, NotFoundProblem))]
-#[delete("/v1/placements/{id}")]
+#[delete("/{id}")]
 async fn delete_placement(
     state: web::Data<AppState>,
     who: Auth<Analyst>,

@@ -19,7 +19,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Lists competitor sets, oldest first (a `client` sees the sets of its brands).
 #[utoipa::path(tag = "competitor-sets", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = CompetitorSetList), AuthProblems, QueryProblems))]
-#[get("/v1/competitor-sets")]
+#[get("")]
 async fn list(
     state: web::Data<AppState>,
     who: Auth<AnyRole>,
@@ -31,7 +31,7 @@ async fn list(
 /// Creates a competitor set (analyst); every id must be a brand of the tenant.
 #[utoipa::path(tag = "competitor-sets", security(("bearer" = [])), request_body = NewCompetitorSetDto,
     responses((status = 201, body = CompetitorSetDto), AuthProblems, BodyProblems))]
-#[post("/v1/competitor-sets")]
+#[post("")]
 async fn create(
     state: web::Data<AppState>,
     who: Auth<Analyst>,
@@ -44,7 +44,7 @@ async fn create(
 /// One competitor set.
 #[utoipa::path(tag = "competitor-sets", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = CompetitorSetDto), AuthProblems, NotFoundProblem))]
-#[get("/v1/competitor-sets/{id}")]
+#[get("/{id}")]
 async fn get_one(state: web::Data<AppState>, who: Auth<AnyRole>, id: PathId) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(CompetitorSetDto::from(state.sets.get(&who, CompetitorSetId(id.0)).await?)))
 }
@@ -53,7 +53,7 @@ async fn get_one(state: web::Data<AppState>, who: Auth<AnyRole>, id: PathId) -> 
 #[utoipa::path(tag = "competitor-sets", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = CompetitorSetPatchDto,
     responses((status = 200, body = CompetitorSetDto), AuthProblems, NotFoundProblem, BodyProblems))]
-#[patch("/v1/competitor-sets/{id}")]
+#[patch("/{id}")]
 async fn update(
     state: web::Data<AppState>,
     who: Auth<Analyst>,
@@ -67,7 +67,7 @@ async fn update(
 /// Deletes a competitor set (analyst); its brands stay.
 #[utoipa::path(tag = "competitor-sets", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 204), AuthProblems, NotFoundProblem))]
-#[delete("/v1/competitor-sets/{id}")]
+#[delete("/{id}")]
 async fn remove(state: web::Data<AppState>, who: Auth<Analyst>, id: PathId) -> Result<HttpResponse, ApiError> {
     state.sets.delete(&who, CompetitorSetId(id.0)).await?;
     Ok(HttpResponse::new(StatusCode::NO_CONTENT))

@@ -107,7 +107,7 @@ fn parse(q: MentionQuery) -> Result<(MentionFilter, MentionOrder, u32, bool), Ap
 /// the next `seq`. A re-sent post is a duplicate and changes nothing.
 #[utoipa::path(tag = "mentions", security(("bearer" = [])), request_body = BatchRequest,
     responses((status = 200, body = BatchResponse), AuthProblems, BodyProblems, ConflictProblem))]
-#[post("/v1/mentions/batch")]
+#[post("/batch")]
 async fn batch(
     state: web::Data<AppState>,
     who: Auth<Analyst>,
@@ -136,7 +136,7 @@ async fn batch(
 /// brands' mentions.
 #[utoipa::path(tag = "mentions", security(("bearer" = [])), params(MentionQuery),
     responses((status = 200, body = MentionList), AuthProblems, QueryProblems))]
-#[get("/v1/mentions")]
+#[get("")]
 async fn list(
     state: web::Data<AppState>,
     who: Auth<AnyRole>,
@@ -225,7 +225,7 @@ const EXPORT_PAGE: u32 = 500;
 #[utoipa::path(tag = "mentions", security(("bearer" = [])), params(MentionQuery),
     responses((status = 200, description = "CSV, one mention per row.", content_type = "text/csv", body = String),
         AuthProblems, QueryProblems))]
-#[get("/v1/mentions/export.csv")]
+#[get("/export.csv")]
 async fn export(
     state: web::Data<AppState>,
     who: Auth<AnyRole>,
@@ -276,7 +276,7 @@ async fn export(
 /// One mention.
 #[utoipa::path(tag = "mentions", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = MentionDto), AuthProblems, NotFoundProblem))]
-#[get("/v1/mentions/{id}")]
+#[get("/{id}")]
 async fn get_one(state: web::Data<AppState>, who: Auth<AnyRole>, id: PathId) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(MentionDto::from(state.mentions.get(&who, MentionId(id.0)).await?)))
 }
@@ -285,7 +285,7 @@ async fn get_one(state: web::Data<AppState>, who: Auth<AnyRole>, id: PathId) -> 
 /// here is `manual` and always wins.
 #[utoipa::path(tag = "mentions", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = MentionPatchDto,
     responses((status = 200, body = MentionDto), AuthProblems, NotFoundProblem, BodyProblems))]
-#[patch("/v1/mentions/{id}")]
+#[patch("/{id}")]
 async fn update(
     state: web::Data<AppState>,
     who: Auth<Analyst>,

@@ -26,13 +26,14 @@ use crate::state::AppState;
 /// How long a computed report is kept; any write to its inputs retires it sooner.
 const REPORT_TTL: Duration = Duration::from_secs(300);
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(share_of_voice)
-        .service(sentiment)
-        .service(engagement)
-        .service(response_stats)
-        .service(authors)
-        .service(audit);
+/// Under `/v1/brands`.
+pub fn configure_brand(cfg: &mut ServiceConfig) {
+    cfg.service(sentiment).service(engagement).service(response_stats).service(authors).service(audit);
+}
+
+/// Under `/v1/competitor-sets`.
+pub fn configure_competitor_set(cfg: &mut ServiceConfig) {
+    cfg.service(share_of_voice);
 }
 
 /// Validates the common parameters into a period (tz defaults to the tenant's).
@@ -145,7 +146,7 @@ async fn brand_report<T: Serialize>(
 #[utoipa::path(tag = "reports", security(("bearer" = [])), params(("id" = Uuid, Path), SovQuery),
     responses((status = 200, body = SovReportDto, headers(("ETag" = String))), (status = 304, description = "Not modified (`If-None-Match`)."),
         AuthProblems, NotFoundProblem, QueryProblems))]
-#[get("/v1/competitor-sets/{id}/share-of-voice")]
+#[get("/{id}/share-of-voice")]
 async fn share_of_voice(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -184,7 +185,7 @@ async fn share_of_voice(
 #[utoipa::path(tag = "reports", security(("bearer" = [])), params(("id" = Uuid, Path), ReportQuery),
     responses((status = 200, body = SentimentReportDto, headers(("ETag" = String))), (status = 304, description = "Not modified (`If-None-Match`)."),
         AuthProblems, NotFoundProblem, QueryProblems))]
-#[get("/v1/brands/{id}/sentiment")]
+#[get("/{id}/sentiment")]
 async fn sentiment(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -204,7 +205,7 @@ async fn sentiment(
 #[utoipa::path(tag = "reports", security(("bearer" = [])), params(("id" = Uuid, Path), ReportQuery),
     responses((status = 200, body = EngagementReportDto, headers(("ETag" = String))), (status = 304, description = "Not modified (`If-None-Match`)."),
         AuthProblems, NotFoundProblem, QueryProblems))]
-#[get("/v1/brands/{id}/engagement")]
+#[get("/{id}/engagement")]
 async fn engagement(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -225,7 +226,7 @@ async fn engagement(
 #[utoipa::path(tag = "reports", security(("bearer" = [])), params(("id" = Uuid, Path), ReportQuery),
     responses((status = 200, body = ResponseStatsDto, headers(("ETag" = String))), (status = 304, description = "Not modified (`If-None-Match`)."),
         AuthProblems, NotFoundProblem, QueryProblems))]
-#[get("/v1/brands/{id}/responses/stats")]
+#[get("/{id}/responses/stats")]
 async fn response_stats(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -254,7 +255,7 @@ async fn response_stats(
 #[utoipa::path(tag = "reports", security(("bearer" = [])), params(("id" = Uuid, Path), AuthorsQuery),
     responses((status = 200, body = AuthorListDto, headers(("ETag" = String))), (status = 304, description = "Not modified (`If-None-Match`)."),
         AuthProblems, NotFoundProblem, QueryProblems))]
-#[get("/v1/brands/{id}/authors")]
+#[get("/{id}/authors")]
 async fn authors(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -327,7 +328,7 @@ async fn authors(
         ), headers(("ETag" = String))),
         (status = 304, description = "Not modified (`If-None-Match`)."),
         AuthProblems, NotFoundProblem, QueryProblems))]
-#[get("/v1/brands/{id}/audit")]
+#[get("/{id}/audit")]
 async fn audit(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -27,7 +27,7 @@ static VERSION: LazyLock<String> = LazyLock::new(|| {
 /// adaptation to the tenant's corrections, or the tenant's model service.
 #[utoipa::path(tag = "sentiment", security(("bearer" = [])),
     responses((status = 200, body = SentimentModelDto), AuthProblems))]
-#[get("/v1/sentiment/model")]
+#[get("/model")]
 async fn model(state: web::Data<AppState>, who: Auth<Viewer>) -> Result<HttpResponse, ApiError> {
     let s = state.sentiment.state(&who).await?;
     Ok(HttpResponse::Ok().json(SentimentModelDto::new(s, VERSION.clone())))
@@ -38,7 +38,7 @@ async fn model(state: web::Data<AppState>, who: Auth<Viewer>) -> Result<HttpResp
 /// model either way, which also answers whenever the service fails.
 #[utoipa::path(tag = "sentiment", security(("bearer" = [])), request_body = SentimentModelInputDto,
     responses((status = 200, body = SentimentModelDto), AuthProblems, BodyProblems))]
-#[put("/v1/sentiment/model")]
+#[put("/model")]
 async fn set_model(
     state: web::Data<AppState>,
     who: Auth<Admin>,
@@ -53,7 +53,7 @@ async fn set_model(
 /// adaptation, or by its model service. Nothing is stored.
 #[utoipa::path(tag = "sentiment", security(("bearer" = [])), request_body = AnalyzeDto,
     responses((status = 200, body = AnalyzeResultDto), AuthProblems, BodyProblems))]
-#[post("/v1/sentiment/analyze")]
+#[post("/analyze")]
 async fn analyze(
     state: web::Data<AppState>,
     who: Auth<Viewer>,

@@ -20,7 +20,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Lists the sources, oldest first (viewer).
 #[utoipa::path(tag = "sources", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = SourceList), AuthProblems, QueryProblems))]
-#[get("/v1/sources")]
+#[get("")]
 async fn list(
     state: web::Data<AppState>,
     who: Auth<Viewer>,
@@ -34,7 +34,7 @@ async fn list(
 /// poll's success or error is recorded on the source.
 #[utoipa::path(tag = "sources", security(("bearer" = [])), request_body = NewSourceDto,
     responses((status = 201, body = SourceDto), AuthProblems, BodyProblems))]
-#[post("/v1/sources")]
+#[post("")]
 async fn create(
     state: web::Data<AppState>,
     who: Auth<Analyst>,
@@ -47,7 +47,7 @@ async fn create(
 /// One source, with its last poll (viewer).
 #[utoipa::path(tag = "sources", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = SourceDto), AuthProblems, NotFoundProblem))]
-#[get("/v1/sources/{id}")]
+#[get("/{id}")]
 async fn get_one(state: web::Data<AppState>, who: Auth<Viewer>, id: PathId) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(SourceDto::from(state.sources.get(&who, SourceId(id.0)).await?)))
 }
@@ -55,7 +55,7 @@ async fn get_one(state: web::Data<AppState>, who: Auth<Viewer>, id: PathId) -> R
 /// Changes a source (analyst).
 #[utoipa::path(tag = "sources", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = SourcePatchDto,
     responses((status = 200, body = SourceDto), AuthProblems, NotFoundProblem, BodyProblems))]
-#[patch("/v1/sources/{id}")]
+#[patch("/{id}")]
 async fn update(
     state: web::Data<AppState>,
     who: Auth<Analyst>,
@@ -68,7 +68,7 @@ async fn update(
 /// Stops polling and deletes a source (analyst); the posts it brought stay.
 #[utoipa::path(tag = "sources", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 204), AuthProblems, NotFoundProblem))]
-#[delete("/v1/sources/{id}")]
+#[delete("/{id}")]
 async fn remove(state: web::Data<AppState>, who: Auth<Analyst>, id: PathId) -> Result<HttpResponse, ApiError> {
     state.sources.delete(&who, SourceId(id.0)).await?;
     Ok(HttpResponse::new(StatusCode::NO_CONTENT))

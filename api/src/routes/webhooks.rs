@@ -28,7 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Lists the webhook endpoints, oldest first (admin).
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = WebhookList), AuthProblems, QueryProblems))]
-#[get("/v1/webhooks")]
+#[get("")]
 async fn list(
     state: web::Data<AppState>,
     who: Auth<Admin>,
@@ -46,7 +46,7 @@ async fn list(
 /// the endpoint is disabled.
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), request_body = NewWebhookDto,
     responses((status = 201, body = WebhookCreatedDto), AuthProblems, BodyProblems))]
-#[post("/v1/webhooks")]
+#[post("")]
 async fn create(
     state: web::Data<AppState>,
     who: Auth<Admin>,
@@ -59,7 +59,7 @@ async fn create(
 /// One webhook endpoint (admin).
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = WebhookDto), AuthProblems, NotFoundProblem))]
-#[get("/v1/webhooks/{id}")]
+#[get("/{id}")]
 async fn get_one(state: web::Data<AppState>, who: Auth<Admin>, id: PathId) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(WebhookDto::from(state.webhooks.get(&who, WebhookId(id.0)).await?)))
 }
@@ -68,7 +68,7 @@ async fn get_one(state: web::Data<AppState>, who: Auth<Admin>, id: PathId) -> Re
 /// after SMRM disabled it.
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = WebhookPatchDto,
     responses((status = 200, body = WebhookDto), AuthProblems, NotFoundProblem, BodyProblems))]
-#[patch("/v1/webhooks/{id}")]
+#[patch("/{id}")]
 async fn update(
     state: web::Data<AppState>,
     who: Auth<Admin>,
@@ -81,7 +81,7 @@ async fn update(
 /// Deletes a webhook endpoint with its pending messages and its log (admin).
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 204), AuthProblems, NotFoundProblem))]
-#[delete("/v1/webhooks/{id}")]
+#[delete("/{id}")]
 async fn remove(state: web::Data<AppState>, who: Auth<Admin>, id: PathId) -> Result<HttpResponse, ApiError> {
     state.webhooks.delete(&who, WebhookId(id.0)).await?;
     Ok(HttpResponse::new(StatusCode::NO_CONTENT))
@@ -92,7 +92,7 @@ async fn remove(state: web::Data<AppState>, who: Auth<Admin>, id: PathId) -> Res
 /// receiver can switch over without losing a message.
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = SecretDto), AuthProblems, NotFoundProblem))]
-#[post("/v1/webhooks/{id}/rotate-secret")]
+#[post("/{id}/rotate-secret")]
 async fn rotate(state: web::Data<AppState>, who: Auth<Admin>, id: PathId) -> Result<HttpResponse, ApiError> {
     let (secret, previous_valid_until) = state.webhooks.rotate_secret(&who, WebhookId(id.0)).await?;
     Ok(HttpResponse::Ok().json(SecretDto { secret, previous_valid_until }))
@@ -101,7 +101,7 @@ async fn rotate(state: web::Data<AppState>, who: Auth<Admin>, id: PathId) -> Res
 /// Every delivery attempt to the endpoint, newest first (admin).
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path), ListParams),
     responses((status = 200, body = DeliveryList), AuthProblems, NotFoundProblem, QueryProblems))]
-#[get("/v1/webhooks/{id}/deliveries")]
+#[get("/{id}/deliveries")]
 async fn deliveries(
     state: web::Data<AppState>,
     who: Auth<Admin>,
