@@ -248,6 +248,25 @@ fn test_config() -> Config {
     config
 }
 
+/// Whether `check` holds within `deadline`, asked every 10 ms: for what
+/// another replica learns by a published message.
+pub async fn eventually<F, Fut>(deadline: Duration, check: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let until = std::time::Instant::now() + deadline;
+    loop {
+        if check().await {
+            return true;
+        }
+        if std::time::Instant::now() >= until {
+            return false;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }

@@ -3,9 +3,11 @@
 //! every key, so one increment retires all of a tenant's reports at once.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use futures_util::StreamExt;
 use moka::future::Cache;
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -79,7 +81,7 @@ impl ReportCache for MemoryCache {
 /// answers `None`, and the connection is retried at most once a second, so
 /// requests keep succeeding without it.
 pub struct RedisLink {
-    client: redis::Client,
+    pub(crate) client: redis::Client,
     conn: Mutex<Option<ConnectionManager>>,
     last_attempt: Mutex<Option<Instant>>,
 }
@@ -138,67 +140,229 @@ impl RedisLink {
 
 /// Redis report cache (see `RedisLink` for its failure behaviour).
 ///
-/// Each replica also keeps the entries it read or wrote in memory, by their
-/// full key. The key holds the tenant's generation, which is still read from
-/// Redis on every lookup, so a write on any replica retires every replica's
-/// copies at once. Only the entry's round trip is saved.
+/// A report's key holds its tenant's generation, and a write anywhere
+/// increments the generation in Redis and publishes the new value. Each
+/// replica listens, so it knows the current generations without asking
+/// Redis; it also keeps the entries it read or wrote in memory. A cached
+/// report then costs no round trip at all, and a write on any replica still
+/// retires every replica's copies as soon as its message arrives (well under
+/// a millisecond here).
+///
+/// What a replica knows is only trusted while it is subscribed: it learns a
+/// generation from Redis only after its subscription is confirmed, forgets
+/// everything when the subscription drops (Redis stopped or restarted, its
+/// generations possibly reset), and keeps a learned generation at most
+/// `generation_ttl` (1 s by default), which bounds how stale a replica can be
+/// if its subscription silently stops delivering. A write that cannot reach
+/// Redis makes its own replica forget too, so it never serves its own stale
+/// copy.
 pub struct RedisCache {
     link: Arc<RedisLink>,
     namespace: String,
-    local: moka::sync::Cache<String, Arc<Vec<u8>>>,
+    channel: String,
+    shared: Arc<Known>,
+    invalidate: redis::Script,
+}
+
+/// What a replica knows, shared with its listener task.
+struct Known {
+    /// Tenant generations learned from Redis or from its messages.
+    generations: moka::sync::Cache<TenantId, u64>,
+    /// Copies of the entries this replica read or wrote, by full key.
+    entries: moka::sync::Cache<String, Arc<Vec<u8>>>,
+    /// Odd while subscribed; moves on every subscription and every loss, so
+    /// a generation read across a change is not kept.
+    epoch: AtomicU64,
+    /// A listener task is running (or starting).
+    listening: AtomicBool,
+}
+
+impl Known {
+    fn forget(&self) {
+        self.generations.invalidate_all();
+        self.entries.invalidate_all();
+    }
+
+    /// Keeps the highest generation seen: generations only grow, and a read
+    /// that raced a newer message must not take it back.
+    fn learn(&self, tenant: TenantId, generation: u64) {
+        self.generations
+            .entry(tenant)
+            .and_upsert_with(|old| old.map_or(generation, |o| o.into_value().max(generation)));
+    }
 }
 
 /// The per-replica copies: bounded in bytes, and kept no longer than this,
 /// well within a report's own time to live.
 const LOCAL_BYTES: u64 = 64 << 20;
 const LOCAL_TTL: Duration = Duration::from_secs(30);
+const GENERATION_TTL: Duration = Duration::from_secs(1);
+
+/// Increments a tenant's generation and tells every replica, atomically.
+const INVALIDATE: &str = r"
+local g = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. ':' .. g)
+return g
+";
 
 impl RedisCache {
-    /// `namespace` prefixes every key (tests share one Redis).
+    /// `namespace` prefixes every key and the channel (tests share one Redis).
     pub fn new(link: Arc<RedisLink>, namespace: &str) -> Self {
-        let local = moka::sync::Cache::builder()
+        Self::with_generation_ttl(link, namespace, GENERATION_TTL)
+    }
+
+    /// As `new`, keeping a learned generation at most `generation_ttl`.
+    pub fn with_generation_ttl(link: Arc<RedisLink>, namespace: &str, generation_ttl: Duration) -> Self {
+        let entries = moka::sync::Cache::builder()
             .max_capacity(LOCAL_BYTES)
             .weigher(|k: &String, v: &Arc<Vec<u8>>| (k.len() + v.len()).try_into().unwrap_or(u32::MAX))
             .time_to_live(LOCAL_TTL)
             .build();
-        Self { link, namespace: namespace.to_owned(), local }
+        let generations = moka::sync::Cache::builder().max_capacity(1_000_000).time_to_live(generation_ttl).build();
+        Self {
+            link,
+            namespace: namespace.to_owned(),
+            channel: format!("{namespace}:generations"),
+            shared: Arc::new(Known {
+                generations,
+                entries,
+                epoch: AtomicU64::new(0),
+                listening: AtomicBool::new(false),
+            }),
+            invalidate: redis::Script::new(INVALIDATE),
+        }
     }
 
     fn generation_key(&self, tenant: TenantId) -> String {
         format!("{}:gen:{}", self.namespace, tenant.0.simple())
     }
 
-    async fn entry_key(&self, conn: &mut ConnectionManager, tenant: TenantId, key: &str) -> Option<String> {
-        let generation: Option<u64> = self.link.run(conn.get(self.generation_key(tenant))).await?;
-        Some(format!("{}:report:{}:{}:{key}", self.namespace, tenant.0.simple(), generation.unwrap_or(0)))
+    /// Starts the listener on the current runtime unless one runs. It ends
+    /// with its runtime or when this cache is dropped, and is started again
+    /// by the next call.
+    fn listen(&self) {
+        if self.shared.listening.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let known = Arc::downgrade(&self.shared);
+        let client = self.link.client.clone();
+        let channel = self.channel.clone();
+        tokio::spawn(async move {
+            let _stopped = Stopped(known.clone());
+            while known.strong_count() > 0 {
+                subscribe(&client, &channel, &known).await;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
     }
+
+    /// The tenant's generation: known, or read from Redis (and learned if
+    /// this replica was subscribed before the read).
+    async fn generation(&self, tenant: TenantId) -> Option<u64> {
+        self.listen();
+        if let Some(g) = self.shared.generations.get(&tenant) {
+            return Some(g);
+        }
+        let epoch = self.shared.epoch.load(Ordering::Acquire);
+        let mut conn = self.link.connection().await?;
+        let g: u64 = self.link.run(conn.get::<_, Option<u64>>(self.generation_key(tenant))).await?.unwrap_or(0);
+        if epoch % 2 == 1 && self.shared.epoch.load(Ordering::Acquire) == epoch {
+            self.shared.learn(tenant, g);
+        }
+        Some(g)
+    }
+
+    fn entry_key(&self, tenant: TenantId, generation: u64, key: &str) -> String {
+        format!("{}:report:{}:{generation}:{key}", self.namespace, tenant.0.simple())
+    }
+}
+
+/// Marks the listener gone, whatever ended it.
+struct Stopped(std::sync::Weak<Known>);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        if let Some(known) = self.0.upgrade() {
+            known.epoch.fetch_add(if known.epoch.load(Ordering::Acquire) % 2 == 1 { 1 } else { 2 }, Ordering::AcqRel);
+            known.forget();
+            known.listening.store(false, Ordering::Release);
+        }
+    }
+}
+
+/// One subscription: learns every published generation until the
+/// connection drops.
+async fn subscribe(client: &redis::Client, channel: &str, known: &std::sync::Weak<Known>) {
+    let Ok(Ok(mut pubsub)) = tokio::time::timeout(REDIS_TIMEOUT, client.get_async_pubsub()).await else { return };
+    if !matches!(tokio::time::timeout(REDIS_TIMEOUT, pubsub.subscribe(channel)).await, Ok(Ok(()))) {
+        return;
+    }
+    {
+        let Some(k) = known.upgrade() else { return };
+        k.forget();
+        k.epoch.fetch_add(1, Ordering::AcqRel); // odd: subscribed
+    }
+    tracing::debug!(channel, "listening for report cache invalidations");
+    let mut messages = pubsub.on_message();
+    while let Some(msg) = messages.next().await {
+        let Some(k) = known.upgrade() else { return };
+        match parse_generation(msg.get_payload_bytes()) {
+            Some((tenant, g)) => k.learn(tenant, g),
+            None => tracing::warn!("unreadable report cache invalidation message"),
+        }
+    }
+    if let Some(k) = known.upgrade() {
+        k.epoch.fetch_add(1, Ordering::AcqRel); // even: not subscribed
+        k.forget();
+    }
+    tracing::info!("report cache invalidations lost; reading generations from Redis until subscribed again");
+}
+
+/// `<tenant uuid, simple>:<generation>`.
+fn parse_generation(payload: &[u8]) -> Option<(TenantId, u64)> {
+    let text = std::str::from_utf8(payload).ok()?;
+    let (tenant, generation) = text.split_once(':')?;
+    Some((TenantId(uuid::Uuid::try_parse(tenant).ok()?), generation.parse().ok()?))
 }
 
 #[async_trait]
 impl ReportCache for RedisCache {
     async fn get(&self, tenant: TenantId, key: &str) -> Option<Vec<u8>> {
-        let mut conn = self.link.connection().await?;
-        let entry = self.entry_key(&mut conn, tenant, key).await?;
-        if let Some(v) = self.local.get(&entry) {
+        let entry = self.entry_key(tenant, self.generation(tenant).await?, key);
+        if let Some(v) = self.shared.entries.get(&entry) {
             return Some(v.as_ref().clone());
         }
+        let mut conn = self.link.connection().await?;
         let v = self.link.run(conn.get::<_, Option<Vec<u8>>>(&entry)).await.flatten()?;
-        self.local.insert(entry, Arc::new(v.clone()));
+        self.shared.entries.insert(entry, Arc::new(v.clone()));
         Some(v)
     }
 
     async fn put(&self, tenant: TenantId, key: &str, value: &[u8], ttl: Duration) {
+        let Some(generation) = self.generation(tenant).await else { return };
+        let entry = self.entry_key(tenant, generation, key);
         let Some(mut conn) = self.link.connection().await else { return };
-        let Some(entry) = self.entry_key(&mut conn, tenant, key).await else { return };
         let _: Option<()> = self.link.run(conn.set_ex(&entry, value, ttl.as_secs().max(1))).await;
         if ttl >= LOCAL_TTL {
-            self.local.insert(entry, Arc::new(value.to_vec()));
+            self.shared.entries.insert(entry, Arc::new(value.to_vec()));
         }
     }
 
     async fn invalidate(&self, tenant: TenantId) {
-        let Some(mut conn) = self.link.connection().await else { return };
-        let _: Option<u64> = self.link.run(conn.incr(self.generation_key(tenant), 1u64)).await;
+        let written = match self.link.connection().await {
+            Some(mut conn) => {
+                let mut call = self.invalidate.key(self.generation_key(tenant));
+                call.arg(&self.channel).arg(tenant.0.simple().to_string());
+                self.link.run(call.invoke_async::<u64>(&mut conn)).await
+            }
+            None => None,
+        };
+        match written {
+            Some(g) => self.shared.learn(tenant, g),
+            // Redis is unreachable: the other replicas cannot be told, and
+            // this one must not answer from what it kept.
+            None => self.shared.forget(),
+        }
     }
 
     fn backend(&self) -> &'static str {

@@ -118,3 +118,48 @@ async fn replicas_share_the_buckets_through_redis() {
         assert_eq!(served, 12, "in process, each replica has its own bucket of 6");
     }
 }
+
+/// A busy caller's tokens are taken from the shared bucket in blocks, one
+/// round trip per block: across two replicas the bucket still admits no
+/// more than its limit, and refuses at most a few blocks early. (Without
+/// Redis the test runs the in-process limiter, shared, which is exact.)
+#[actix_web::test]
+async fn busy_callers_take_tokens_in_blocks_without_passing_the_shared_limit() {
+    use smrm_domain::ports::RateLimiter;
+    use smrm_infra::cache::RedisLink;
+    use smrm_infra::ratelimit::{MemoryRateLimiter, RedisRateLimiter};
+    use std::sync::Arc;
+
+    let limit = 6_400; // blocks of at most 100 tokens
+    let (one, two): (Arc<dyn RateLimiter>, Arc<dyn RateLimiter>) =
+        match std::env::var("TEST_REDIS_URL").ok().filter(|s| !s.is_empty()) {
+            Some(url) => {
+                let namespace = format!("smrm-test-{}", uuid::Uuid::now_v7().simple());
+                let replica = || Arc::new(RedisRateLimiter::new(Arc::new(RedisLink::new(&url).unwrap()), &namespace));
+                (replica(), replica())
+            }
+            None => {
+                let shared: Arc<dyn RateLimiter> = Arc::new(MemoryRateLimiter::default());
+                (shared.clone(), shared)
+            }
+        };
+    let started = std::time::Instant::now();
+    let mut admitted = 0u32;
+    let mut first_refusal = None;
+    for i in 0..8_000u32 {
+        let replica = if (i / 7) % 2 == 0 { &one } else { &two };
+        let d = replica.hit("key:busy", limit).await;
+        assert_eq!(d.limit, limit);
+        if d.allowed {
+            admitted += 1;
+        } else if first_refusal.is_none() {
+            first_refusal = Some(i);
+            assert!(d.retry_after_seconds >= 1);
+        }
+    }
+    // The bucket refills at limit/60 tokens a second while the test runs.
+    let refilled = (started.elapsed().as_secs_f64() * f64::from(limit) / 60.0).ceil() as u32;
+    assert!(admitted <= limit + refilled, "admitted {admitted} of a limit of {limit} (+{refilled} refilled)");
+    let first_refusal = first_refusal.expect("8,000 requests pass a limit of 6,400");
+    assert!(first_refusal >= limit - 2 * (limit / 64), "refused first at request {first_refusal}");
+}
