@@ -2,6 +2,7 @@
 //! every repository method takes the tenant first, so no row can be reached
 //! without naming whose it is.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -219,7 +220,8 @@ pub trait IdempotencyStore: Send + Sync {
 /// a cache that is down is a miss, never a failed request.
 #[async_trait]
 pub trait ReportCache: Send + Sync {
-    async fn get(&self, tenant: TenantId, key: &str) -> Option<Vec<u8>>;
+    /// Shared, not copied: a cached report is answered as it is kept.
+    async fn get(&self, tenant: TenantId, key: &str) -> Option<Arc<[u8]>>;
     async fn put(&self, tenant: TenantId, key: &str, value: &[u8], ttl: Duration);
     /// Makes every cached report of the tenant unreachable (its inputs changed).
     async fn invalidate(&self, tenant: TenantId);

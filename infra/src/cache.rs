@@ -17,7 +17,7 @@ use tokio::sync::Mutex;
 
 /// In-process cache, bounded by total bytes.
 pub struct MemoryCache {
-    entries: Cache<(TenantId, u64, String), Arc<Vec<u8>>>,
+    entries: Cache<(TenantId, u64, String), Arc<[u8]>>,
     generations: Cache<TenantId, u64>,
 }
 
@@ -26,7 +26,7 @@ impl MemoryCache {
         Self {
             entries: Cache::builder()
                 .max_capacity(max_bytes)
-                .weigher(|(_, _, k): &(TenantId, u64, String), v: &Arc<Vec<u8>>| {
+                .weigher(|(_, _, k): &(TenantId, u64, String), v: &Arc<[u8]>| {
                     (k.len() + v.len()).try_into().unwrap_or(u32::MAX)
                 })
                 .expire_after(PerEntryTtl)
@@ -47,23 +47,23 @@ thread_local! {
     static NEXT_TTL: std::cell::Cell<Duration> = const { std::cell::Cell::new(Duration::from_secs(300)) };
 }
 
-impl moka::Expiry<(TenantId, u64, String), Arc<Vec<u8>>> for PerEntryTtl {
-    fn expire_after_create(&self, _: &(TenantId, u64, String), _: &Arc<Vec<u8>>, _: Instant) -> Option<Duration> {
+impl moka::Expiry<(TenantId, u64, String), Arc<[u8]>> for PerEntryTtl {
+    fn expire_after_create(&self, _: &(TenantId, u64, String), _: &Arc<[u8]>, _: Instant) -> Option<Duration> {
         Some(NEXT_TTL.with(|t| t.get()))
     }
 }
 
 #[async_trait]
 impl ReportCache for MemoryCache {
-    async fn get(&self, tenant: TenantId, key: &str) -> Option<Vec<u8>> {
+    async fn get(&self, tenant: TenantId, key: &str) -> Option<Arc<[u8]>> {
         let generation = self.generation(tenant).await;
-        self.entries.get(&(tenant, generation, key.to_owned())).await.map(|v| v.as_ref().clone())
+        self.entries.get(&(tenant, generation, key.to_owned())).await
     }
 
     async fn put(&self, tenant: TenantId, key: &str, value: &[u8], ttl: Duration) {
         let generation = self.generation(tenant).await;
         NEXT_TTL.with(|t| t.set(ttl));
-        self.entries.insert((tenant, generation, key.to_owned()), Arc::new(value.to_vec())).await;
+        self.entries.insert((tenant, generation, key.to_owned()), Arc::from(value)).await;
     }
 
     async fn invalidate(&self, tenant: TenantId) {
@@ -169,7 +169,7 @@ struct Known {
     /// Tenant generations learned from Redis or from its messages.
     generations: moka::sync::Cache<TenantId, u64>,
     /// Copies of the entries this replica read or wrote, by full key.
-    entries: moka::sync::Cache<String, Arc<Vec<u8>>>,
+    entries: moka::sync::Cache<String, Arc<[u8]>>,
     /// Odd while subscribed; moves on every subscription and every loss, so
     /// a generation read across a change is not kept.
     epoch: AtomicU64,
@@ -215,7 +215,7 @@ impl RedisCache {
     pub fn with_generation_ttl(link: Arc<RedisLink>, namespace: &str, generation_ttl: Duration) -> Self {
         let entries = moka::sync::Cache::builder()
             .max_capacity(LOCAL_BYTES)
-            .weigher(|k: &String, v: &Arc<Vec<u8>>| (k.len() + v.len()).try_into().unwrap_or(u32::MAX))
+            .weigher(|k: &String, v: &Arc<[u8]>| (k.len() + v.len()).try_into().unwrap_or(u32::MAX))
             .time_to_live(LOCAL_TTL)
             .build();
         let generations = moka::sync::Cache::builder().max_capacity(1_000_000).time_to_live(generation_ttl).build();
@@ -327,14 +327,14 @@ fn parse_generation(payload: &[u8]) -> Option<(TenantId, u64)> {
 
 #[async_trait]
 impl ReportCache for RedisCache {
-    async fn get(&self, tenant: TenantId, key: &str) -> Option<Vec<u8>> {
+    async fn get(&self, tenant: TenantId, key: &str) -> Option<Arc<[u8]>> {
         let entry = self.entry_key(tenant, self.generation(tenant).await?, key);
         if let Some(v) = self.shared.entries.get(&entry) {
-            return Some(v.as_ref().clone());
+            return Some(v);
         }
         let mut conn = self.link.connection().await?;
-        let v = self.link.run(conn.get::<_, Option<Vec<u8>>>(&entry)).await.flatten()?;
-        self.shared.entries.insert(entry, Arc::new(v.clone()));
+        let v: Arc<[u8]> = self.link.run(conn.get::<_, Option<Vec<u8>>>(&entry)).await.flatten()?.into();
+        self.shared.entries.insert(entry, v.clone());
         Some(v)
     }
 
@@ -344,7 +344,7 @@ impl ReportCache for RedisCache {
         let Some(mut conn) = self.link.connection().await else { return };
         let _: Option<()> = self.link.run(conn.set_ex(&entry, value, ttl.as_secs().max(1))).await;
         if ttl >= LOCAL_TTL {
-            self.shared.entries.insert(entry, Arc::new(value.to_vec()));
+            self.shared.entries.insert(entry, Arc::from(value));
         }
     }
 

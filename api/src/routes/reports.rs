@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 use smrm_domain::ids::{BrandId, CompetitorSetId};
@@ -97,13 +98,13 @@ async fn cached_body(
     let body = match state.cache.get(who.tenant_id, &key).await {
         Some(body) => {
             state.metrics.report_cache.with_label_values(&["hit"]).inc();
-            body
+            Bytes::from_owner(body) // answered from the cache's own copy
         }
         None => {
             state.metrics.report_cache.with_label_values(&["miss"]).inc();
             let body = compute.await?;
             state.cache.put(who.tenant_id, &key, &body, REPORT_TTL).await;
-            body
+            Bytes::from(body)
         }
     };
     // xxh3-128: an ETag needs to change with the body, not to resist
