@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load benchmark (on demand, not in CI): wrk against a cached report and
 # against a bare endpoint (/healthz) of the same release server, in one run.
-# Prints requests/s, p50/p99 latency, the report/bare ratio (target >= 0.5)
+# Alternates the two ROUNDS times (3 by default) and prints each run's
+# requests/s and p50/p99 latency, the ratio of the medians (target >= 0.5)
 # and the server's memory under load.
 #
 #   cargo build --release -p smrm-api
@@ -20,7 +21,8 @@ BIN=./target/release/smrm
 
 WORK="$(mktemp -d)"
 PORT="${PORT:-18098}"
-DURATION="${DURATION:-15s}"
+DURATION="${DURATION:-10s}"
+ROUNDS="${ROUNDS:-3}"
 CONNECTIONS="${CONNECTIONS:-32}"
 export DATABASE_URL="${DATABASE_URL:-sqlite://$WORK/load.db?mode=rwc}"
 export SMRM_ADDR="127.0.0.1:$PORT" RUST_LOG=error
@@ -57,9 +59,22 @@ run() { # name, url, [header]
   echo "$rps"
 }
 
-bare="$(run "bare   GET /healthz" "http://127.0.0.1:$PORT/healthz")"
-report="$(run "report GET /v1/brands/{id}/sentiment (cached)" "$REPORT" "Authorization: Bearer $KEY")"
+# Alternate the two, ROUNDS times, and compare medians: this machine's
+# throughput drifts by 10-15 % between runs of the same thing.
+bares=() reports=()
+for round in $(seq 1 "$ROUNDS"); do
+  bares+=("$(run "round $round  bare   GET /healthz" "http://127.0.0.1:$PORT/healthz")")
+  reports+=("$(run "round $round  report GET /v1/brands/{id}/sentiment (cached)" "$REPORT" "Authorization: Bearer $KEY")")
+done
 rss="$(awk '/VmRSS/ {print $2/1024 " MiB"}' "/proc/$SERVER/status")"
 peak="$(awk '/VmHWM/ {print $2/1024 " MiB"}' "/proc/$SERVER/status")"
-python3 -c "print(f'ratio report/bare: {float($report)/float($bare):.2f} (target >= 0.5)')"
+python3 - "${bares[*]}" "${reports[*]}" <<'PY'
+import statistics, sys
+bare = [float(x) for x in sys.argv[1].split()]
+report = [float(x) for x in sys.argv[2].split()]
+ratios = [r / b for r, b in zip(report, bare)]
+print(f"median bare {statistics.median(bare):,.0f} req/s, median report {statistics.median(report):,.0f} req/s")
+print(f"ratio report/bare: {statistics.median(report) / statistics.median(bare):.2f} (target >= 0.5); "
+      f"per round {', '.join(f'{r:.2f}' for r in ratios)}")
+PY
 echo "server memory after the runs: RSS $rss, peak $peak"
