@@ -818,3 +818,46 @@ async fn a_backfill_over_several_pages_keeps_its_claim_to_the_end() {
     assert_eq!(b["backfill"]["matched"], 2500, "{b}");
     assert_eq!(listed(&app, &t.token, &format!("brand_id={brand}")).await.len(), 200, "a full first page");
 }
+
+/// Every optional field of a post is stored as given, or as absent (on
+/// PostgreSQL posts are written as one array per column, NULLs as a mask).
+#[actix_web::test]
+async fn optional_post_fields_are_stored_as_given_or_absent() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    brand_with(&app, &t.token, "Daynet", json!(["Daynet"]), json!([])).await;
+    let full = json!({
+        "external_id": "full", "platform": "vk", "source_type": "news",
+        "url": "https://example.com/a", "title": "Daynet news", "text": "Daynet is fine",
+        "language": "en", "published_at": "2026-11-20T12:00:00Z",
+        "author": {"external_id": "42", "handle": "@ivan", "name": "Иван", "followers": 0},
+        "likes": 0, "comments": 5, "reposts": 6, "views": 7, "reach": 9_000_000_000_000u64,
+        "sentiment": "positive"
+    });
+    let bare = json!({
+        "external_id": "bare", "platform": "vk", "source_type": "social", "text": "Daynet",
+        "published_at": "2026-11-20T12:00:00Z", "author": {"handle": "@anon"}
+    });
+    let r = ingest(&app, &t.token, vec![full.clone(), bare]).await;
+    assert_eq!(r["created"], 2);
+    let listed = app.get("/v1/mentions").token(&t.token).send().await.expect(200).body;
+    let find = |id: &str| listed["data"].as_array().unwrap().iter().find(|m| m["external_id"] == id).unwrap().clone();
+    let f = find("full");
+    for field in ["url", "title", "text", "language", "likes", "comments", "reposts", "views", "reach"] {
+        assert_eq!(f[field], full[field], "{field}");
+    }
+    assert_eq!(f["author"], full["author"]);
+    assert_eq!(f["source_type"], "news");
+    assert_eq!(f["sentiment"]["label"], "positive");
+    assert_eq!(f["sentiment"]["origin"], "provided");
+    let b = find("bare");
+    for field in ["url", "title", "likes", "comments", "reposts", "views", "reach"] {
+        assert!(b[field].is_null(), "{field} is absent: {}", b[field]);
+    }
+    assert!(
+        b["author"]["external_id"].is_null() && b["author"]["name"].is_null() && b["author"]["followers"].is_null()
+    );
+    assert_eq!(b["author"]["handle"], "@anon");
+    assert_eq!(b["sentiment"]["origin"], "auto");
+    assert_eq!(b["text"], "Daynet");
+}

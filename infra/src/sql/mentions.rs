@@ -5,10 +5,10 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, OnConflict, Query};
+use sea_orm::sea_query::{ArrayType, Expr, ExprTrait, LikeExpr, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use smrm_domain::ids::{BrandId, MentionId, PostId, TenantId, UserId};
 use smrm_domain::metrics::EngagementSums;
@@ -29,6 +29,7 @@ use uuid::Uuid;
 
 use super::entities::{brand, mention, post, tenant_counter as counter};
 use super::rollups::{self, Deltas, hour_of};
+use super::unnest::Unnest;
 use super::{SqlStore, db_err, from_json, to_json};
 
 /// Rows per INSERT (and per id lookup), well under the bind-parameter limits.
@@ -223,6 +224,35 @@ async fn relabelled(
 }
 
 async fn insert_mentions(txn: &DatabaseTransaction, rows: Vec<mention::Model>) -> DomainResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // New mentions have no assignee and no response yet (NULL).
+        let statement = Unnest::into("mentions")
+            .column("tenant_id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.tenant_id))
+            .column("id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.id))
+            .column("post_id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.post_id))
+            .column("brand_id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.brand_id))
+            .column("seq", "int8", ArrayType::BigInt, rows.iter().map(|r| r.seq))
+            .column("link", "text", ArrayType::String, rows.iter().map(|r| r.link.clone()))
+            .column("platform", "text", ArrayType::String, rows.iter().map(|r| r.platform.clone()))
+            .column("source_type", "text", ArrayType::String, rows.iter().map(|r| r.source_type.clone()))
+            .column("published_at", "timestamptz", ArrayType::ChronoDateTimeUtc, rows.iter().map(|r| r.published_at))
+            .column("author_key", "text", ArrayType::String, rows.iter().map(|r| r.author_key.clone()))
+            .column("sentiment_label", "text", ArrayType::String, rows.iter().map(|r| r.sentiment_label.clone()))
+            .column("sentiment_score", "float8", ArrayType::Double, rows.iter().map(|r| r.sentiment_score))
+            .column("sentiment_origin", "text", ArrayType::String, rows.iter().map(|r| r.sentiment_origin.clone()))
+            .column("status", "text", ArrayType::String, rows.iter().map(|r| r.status.clone()))
+            .json("tags", rows.iter().map(|r| r.tags.to_string()))
+            .column("restricted", "bool", ArrayType::Bool, rows.iter().map(|r| r.restricted))
+            .json("matched_words", rows.iter().map(|r| r.matched_words.to_string()))
+            .column("created_at", "timestamptz", ArrayType::ChronoDateTimeUtc, rows.iter().map(|r| r.created_at))
+            .column("updated_at", "timestamptz", ArrayType::ChronoDateTimeUtc, rows.iter().map(|r| r.updated_at))
+            .statement("");
+        txn.execute_raw(statement).await.map_err(db_err)?;
+        return Ok(());
+    }
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk = rows.by_ref().take(CHUNK).map(IntoActiveModel::into_active_model);
@@ -235,6 +265,40 @@ async fn insert_mentions(txn: &DatabaseTransaction, rows: Vec<mention::Model>) -
 /// external id decides) and returns the ids of those it stored.
 async fn insert_new_posts(txn: &DatabaseTransaction, rows: Vec<post::Model>) -> DomainResult<HashSet<Uuid>> {
     let mut inserted = HashSet::with_capacity(rows.len());
+    if txn.get_database_backend() == DbBackend::Postgres && !rows.is_empty() {
+        let text = |get: fn(&post::Model) -> &Option<String>| rows.iter().map(move |r| get(r).clone());
+        let count = |get: fn(&post::Model) -> Option<i64>| rows.iter().map(get);
+        let statement = Unnest::into("posts")
+            .column("tenant_id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.tenant_id))
+            .column("id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.id))
+            .column("platform", "text", ArrayType::String, rows.iter().map(|r| r.platform.clone()))
+            .column("external_id", "text", ArrayType::String, rows.iter().map(|r| r.external_id.clone()))
+            .column("source_type", "text", ArrayType::String, rows.iter().map(|r| r.source_type.clone()))
+            .nullable("url", "text", ArrayType::String, String::new(), text(|r| &r.url))
+            .nullable("title", "text", ArrayType::String, String::new(), text(|r| &r.title))
+            .nullable("text", "text", ArrayType::String, String::new(), text(|r| &r.text))
+            .nullable("text_folded", "text", ArrayType::String, String::new(), text(|r| &r.text_folded))
+            .nullable("language", "text", ArrayType::String, String::new(), text(|r| &r.language))
+            .column("published_at", "timestamptz", ArrayType::ChronoDateTimeUtc, rows.iter().map(|r| r.published_at))
+            .nullable("author_external_id", "text", ArrayType::String, String::new(), text(|r| &r.author_external_id))
+            .column("author_handle", "text", ArrayType::String, rows.iter().map(|r| r.author_handle.clone()))
+            .nullable("author_name", "text", ArrayType::String, String::new(), text(|r| &r.author_name))
+            .nullable("author_followers", "int8", ArrayType::BigInt, 0, count(|r| r.author_followers))
+            .nullable("likes", "int8", ArrayType::BigInt, 0, count(|r| r.likes))
+            .nullable("comments", "int8", ArrayType::BigInt, 0, count(|r| r.comments))
+            .nullable("reposts", "int8", ArrayType::BigInt, 0, count(|r| r.reposts))
+            .nullable("views", "int8", ArrayType::BigInt, 0, count(|r| r.views))
+            .nullable("reach", "int8", ArrayType::BigInt, 0, count(|r| r.reach))
+            .nullable("provided_sentiment", "text", ArrayType::String, String::new(), text(|r| &r.provided_sentiment))
+            .column("auto_label", "text", ArrayType::String, rows.iter().map(|r| r.auto_label.clone()))
+            .column("auto_score", "float8", ArrayType::Double, rows.iter().map(|r| r.auto_score))
+            .column("created_at", "timestamptz", ArrayType::ChronoDateTimeUtc, rows.iter().map(|r| r.created_at))
+            .statement("ON CONFLICT (tenant_id, platform, external_id) DO NOTHING RETURNING id");
+        for row in txn.query_all_raw(statement).await.map_err(db_err)? {
+            inserted.insert(row.try_get::<Uuid>("", "id").map_err(db_err)?);
+        }
+        return Ok(inserted);
+    }
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk = rows.by_ref().take(CHUNK).map(IntoActiveModel::into_active_model);

@@ -11,6 +11,7 @@ mod mentions;
 mod rollups;
 mod sentiment;
 mod sources;
+mod unnest;
 mod webhooks;
 
 use std::time::Duration;

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{ArrayType, Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter};
 use smrm_domain::DomainResult;
 use smrm_domain::ids::{BrandId, TenantId};
 use smrm_domain::metrics::EngagementSums;
@@ -14,6 +14,7 @@ use smrm_domain::ports::{AuthorQuery, AuthorRow, AuthorSort, RollupGroup, Rollup
 use uuid::Uuid;
 
 use super::entities::{brand_hour, rollup};
+use super::unnest::Unnest;
 use super::{SqlStore, db_err};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -102,6 +103,27 @@ async fn upsert<A: sea_orm::ActiveModelTrait + Send>(
     Ok(())
 }
 
+/// The six sums of a rollup row, as columns of an unnested INSERT.
+fn sums_columns<'a>(u: Unnest, sums: impl Iterator<Item = &'a Sums> + Clone) -> Unnest {
+    let column =
+        |u: Unnest, name, get: fn(&Sums) -> i64| u.column(name, "int8", ArrayType::BigInt, sums.clone().map(get));
+    let u = column(u, "mentions", |s| s.mentions);
+    let u = column(u, "likes", |s| s.likes);
+    let u = column(u, "comments", |s| s.comments);
+    let u = column(u, "reposts", |s| s.reposts);
+    let u = column(u, "views", |s| s.views);
+    column(u, "reach", |s| s.reach)
+}
+
+/// `ON CONFLICT (key) DO UPDATE` adding the new sums to the stored ones.
+fn accumulating(table: &str, key: &str) -> String {
+    let set: Vec<String> = ["mentions", "likes", "comments", "reposts", "views", "reach"]
+        .iter()
+        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+        .collect();
+    format!("ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", "))
+}
+
 /// Changes to the rollups (hourly and per author), collected in memory and
 /// written at once. Ordered maps: every writer (ingest, backfill, a manual
 /// label, a brand's deletion) touches rollup rows in the same key order, so
@@ -160,6 +182,25 @@ impl Deltas {
         let Deltas(hourly, authors) = self;
         apply_authors(db, tenant, authors).await?;
         apply_brand_hours(db, tenant, &hourly).await?;
+        if db.get_database_backend() == DbBackend::Postgres {
+            let rows: Vec<(&Key, &Sums)> = hourly.iter().filter(|(_, s)| !s.is_zero()).collect();
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let statement = Unnest::into("mention_rollups")
+                .column("tenant_id", "uuid", ArrayType::Uuid, rows.iter().map(|_| tenant.0))
+                .column("brand_id", "uuid", ArrayType::Uuid, rows.iter().map(|(k, _)| k.brand))
+                .column("hour", "timestamptz", ArrayType::ChronoDateTimeUtc, rows.iter().map(|(k, _)| k.hour))
+                .column("platform", "text", ArrayType::String, rows.iter().map(|(k, _)| k.platform.clone()))
+                .column("source_type", "text", ArrayType::String, rows.iter().map(|(k, _)| k.source_type.to_owned()))
+                .column("sentiment", "text", ArrayType::String, rows.iter().map(|(k, _)| k.sentiment.to_owned()));
+            let statement = sums_columns(statement, rows.iter().map(|(_, s)| *s)).statement(&accumulating(
+                "mention_rollups",
+                "tenant_id, brand_id, hour, platform, source_type, sentiment",
+            ));
+            db.execute_raw(statement).await.map_err(db_err)?;
+            return Ok(());
+        }
         let rows: Vec<rollup::ActiveModel> = hourly
             .into_iter()
             .filter(|(_, s)| !s.is_zero())
@@ -237,9 +278,22 @@ async fn apply_brand_hours(
     for (k, s) in hourly {
         coarse.entry((k.brand, k.hour)).or_default().add(s);
     }
+    coarse.retain(|_, s| !s.is_zero());
+    if db.get_database_backend() == DbBackend::Postgres {
+        if coarse.is_empty() {
+            return Ok(());
+        }
+        let statement = Unnest::into("brand_hour_rollups")
+            .column("tenant_id", "uuid", ArrayType::Uuid, coarse.keys().map(|_| tenant.0))
+            .column("brand_id", "uuid", ArrayType::Uuid, coarse.keys().map(|(b, _)| *b))
+            .column("hour", "timestamptz", ArrayType::ChronoDateTimeUtc, coarse.keys().map(|(_, h)| *h));
+        let statement = sums_columns(statement, coarse.values())
+            .statement(&accumulating("brand_hour_rollups", "tenant_id, brand_id, hour"));
+        db.execute_raw(statement).await.map_err(db_err)?;
+        return Ok(());
+    }
     let rows: Vec<brand_hour::ActiveModel> = coarse
         .into_iter()
-        .filter(|(_, s)| !s.is_zero())
         .map(|((brand, hour), s)| brand_hour::ActiveModel {
             tenant_id: Set(tenant.0),
             brand_id: Set(brand),
