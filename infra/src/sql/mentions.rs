@@ -228,22 +228,39 @@ async fn insert_mentions(txn: &DatabaseTransaction, rows: Vec<mention::Model>) -
         return Ok(());
     }
     if txn.get_database_backend() == DbBackend::Postgres {
-        // New mentions have no assignee and no response yet (NULL).
+        // New mentions have no assignee and no response yet (NULL). The
+        // rows' strings move into the arrays.
+        let mut rows = rows;
         let statement = Unnest::into("mentions")
             .column("tenant_id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.tenant_id))
             .column("id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.id))
             .column("post_id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.post_id))
             .column("brand_id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.brand_id))
             .column("seq", "int8", ArrayType::BigInt, rows.iter().map(|r| r.seq))
-            .column("link", "text", ArrayType::String, rows.iter().map(|r| r.link.clone()))
-            .column("platform", "text", ArrayType::String, rows.iter().map(|r| r.platform.clone()))
-            .column("source_type", "text", ArrayType::String, rows.iter().map(|r| r.source_type.clone()))
+            .column("link", "text", ArrayType::String, rows.iter_mut().map(|r| std::mem::take(&mut r.link)))
+            .column("platform", "text", ArrayType::String, rows.iter_mut().map(|r| std::mem::take(&mut r.platform)))
+            .column(
+                "source_type",
+                "text",
+                ArrayType::String,
+                rows.iter_mut().map(|r| std::mem::take(&mut r.source_type)),
+            )
             .column("published_at", "timestamptz", ArrayType::ChronoDateTimeUtc, rows.iter().map(|r| r.published_at))
-            .column("author_key", "text", ArrayType::String, rows.iter().map(|r| r.author_key.clone()))
-            .column("sentiment_label", "text", ArrayType::String, rows.iter().map(|r| r.sentiment_label.clone()))
+            .column("author_key", "text", ArrayType::String, rows.iter_mut().map(|r| std::mem::take(&mut r.author_key)))
+            .column(
+                "sentiment_label",
+                "text",
+                ArrayType::String,
+                rows.iter_mut().map(|r| std::mem::take(&mut r.sentiment_label)),
+            )
             .column("sentiment_score", "float8", ArrayType::Double, rows.iter().map(|r| r.sentiment_score))
-            .column("sentiment_origin", "text", ArrayType::String, rows.iter().map(|r| r.sentiment_origin.clone()))
-            .column("status", "text", ArrayType::String, rows.iter().map(|r| r.status.clone()))
+            .column(
+                "sentiment_origin",
+                "text",
+                ArrayType::String,
+                rows.iter_mut().map(|r| std::mem::take(&mut r.sentiment_origin)),
+            )
+            .column("status", "text", ArrayType::String, rows.iter_mut().map(|r| std::mem::take(&mut r.status)))
             .json("tags", rows.iter().map(|r| r.tags.to_string()))
             .column("restricted", "bool", ArrayType::Bool, rows.iter().map(|r| r.restricted))
             .json("matched_words", rows.iter().map(|r| r.matched_words.to_string()))
@@ -266,31 +283,70 @@ async fn insert_mentions(txn: &DatabaseTransaction, rows: Vec<mention::Model>) -
 async fn insert_new_posts(txn: &DatabaseTransaction, rows: Vec<post::Model>) -> DomainResult<HashSet<Uuid>> {
     let mut inserted = HashSet::with_capacity(rows.len());
     if txn.get_database_backend() == DbBackend::Postgres && !rows.is_empty() {
-        let text = |get: fn(&post::Model) -> &Option<String>| rows.iter().map(move |r| get(r).clone());
-        let count = |get: fn(&post::Model) -> Option<i64>| rows.iter().map(get);
+        // The rows are not needed afterwards: their strings move into the arrays.
+        let mut rows = rows;
         let statement = Unnest::into("posts")
             .column("tenant_id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.tenant_id))
             .column("id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.id))
-            .column("platform", "text", ArrayType::String, rows.iter().map(|r| r.platform.clone()))
-            .column("external_id", "text", ArrayType::String, rows.iter().map(|r| r.external_id.clone()))
-            .column("source_type", "text", ArrayType::String, rows.iter().map(|r| r.source_type.clone()))
-            .nullable("url", "text", ArrayType::String, String::new(), text(|r| &r.url))
-            .nullable("title", "text", ArrayType::String, String::new(), text(|r| &r.title))
-            .nullable("text", "text", ArrayType::String, String::new(), text(|r| &r.text))
-            .nullable("text_folded", "text", ArrayType::String, String::new(), text(|r| &r.text_folded))
-            .nullable("language", "text", ArrayType::String, String::new(), text(|r| &r.language))
+            .column("platform", "text", ArrayType::String, rows.iter_mut().map(|r| std::mem::take(&mut r.platform)))
+            .column(
+                "external_id",
+                "text",
+                ArrayType::String,
+                rows.iter_mut().map(|r| std::mem::take(&mut r.external_id)),
+            )
+            .column(
+                "source_type",
+                "text",
+                ArrayType::String,
+                rows.iter_mut().map(|r| std::mem::take(&mut r.source_type)),
+            )
+            .nullable("url", "text", ArrayType::String, String::new(), rows.iter_mut().map(|r| r.url.take()))
+            .nullable("title", "text", ArrayType::String, String::new(), rows.iter_mut().map(|r| r.title.take()))
+            .nullable("text", "text", ArrayType::String, String::new(), rows.iter_mut().map(|r| r.text.take()))
+            .nullable(
+                "text_folded",
+                "text",
+                ArrayType::String,
+                String::new(),
+                rows.iter_mut().map(|r| r.text_folded.take()),
+            )
+            .nullable("language", "text", ArrayType::String, String::new(), rows.iter_mut().map(|r| r.language.take()))
             .column("published_at", "timestamptz", ArrayType::ChronoDateTimeUtc, rows.iter().map(|r| r.published_at))
-            .nullable("author_external_id", "text", ArrayType::String, String::new(), text(|r| &r.author_external_id))
-            .column("author_handle", "text", ArrayType::String, rows.iter().map(|r| r.author_handle.clone()))
-            .nullable("author_name", "text", ArrayType::String, String::new(), text(|r| &r.author_name))
-            .nullable("author_followers", "int8", ArrayType::BigInt, 0, count(|r| r.author_followers))
-            .nullable("likes", "int8", ArrayType::BigInt, 0, count(|r| r.likes))
-            .nullable("comments", "int8", ArrayType::BigInt, 0, count(|r| r.comments))
-            .nullable("reposts", "int8", ArrayType::BigInt, 0, count(|r| r.reposts))
-            .nullable("views", "int8", ArrayType::BigInt, 0, count(|r| r.views))
-            .nullable("reach", "int8", ArrayType::BigInt, 0, count(|r| r.reach))
-            .nullable("provided_sentiment", "text", ArrayType::String, String::new(), text(|r| &r.provided_sentiment))
-            .column("auto_label", "text", ArrayType::String, rows.iter().map(|r| r.auto_label.clone()))
+            .nullable(
+                "author_external_id",
+                "text",
+                ArrayType::String,
+                String::new(),
+                rows.iter_mut().map(|r| r.author_external_id.take()),
+            )
+            .column(
+                "author_handle",
+                "text",
+                ArrayType::String,
+                rows.iter_mut().map(|r| std::mem::take(&mut r.author_handle)),
+            )
+            .nullable(
+                "author_name",
+                "text",
+                ArrayType::String,
+                String::new(),
+                rows.iter_mut().map(|r| r.author_name.take()),
+            )
+            .nullable("author_followers", "int8", ArrayType::BigInt, 0, rows.iter().map(|r| r.author_followers))
+            .nullable("likes", "int8", ArrayType::BigInt, 0, rows.iter().map(|r| r.likes))
+            .nullable("comments", "int8", ArrayType::BigInt, 0, rows.iter().map(|r| r.comments))
+            .nullable("reposts", "int8", ArrayType::BigInt, 0, rows.iter().map(|r| r.reposts))
+            .nullable("views", "int8", ArrayType::BigInt, 0, rows.iter().map(|r| r.views))
+            .nullable("reach", "int8", ArrayType::BigInt, 0, rows.iter().map(|r| r.reach))
+            .nullable(
+                "provided_sentiment",
+                "text",
+                ArrayType::String,
+                String::new(),
+                rows.iter_mut().map(|r| r.provided_sentiment.take()),
+            )
+            .column("auto_label", "text", ArrayType::String, rows.iter_mut().map(|r| std::mem::take(&mut r.auto_label)))
             .column("auto_score", "float8", ArrayType::Double, rows.iter().map(|r| r.auto_score))
             .column("created_at", "timestamptz", ArrayType::ChronoDateTimeUtc, rows.iter().map(|r| r.created_at))
             .statement("ON CONFLICT (tenant_id, platform, external_id) DO NOTHING RETURNING id");

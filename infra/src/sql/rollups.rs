@@ -329,6 +329,38 @@ async fn apply_authors(
     authors: BTreeMap<AuthorKey, AuthorSums>,
 ) -> DomainResult<()> {
     use super::entities::author_rollup as ar;
+    if db.get_database_backend() == DbBackend::Postgres {
+        if authors.is_empty() {
+            return Ok(());
+        }
+        let (keys, sums): (Vec<AuthorKey>, Vec<AuthorSums>) = authors.into_iter().unzip();
+        let count = |get: fn(&AuthorSums) -> i64| sums.iter().map(get);
+        let statement = Unnest::into("author_rollups")
+            .column("tenant_id", "uuid", ArrayType::Uuid, keys.iter().map(|_| tenant.0))
+            .column("brand_id", "uuid", ArrayType::Uuid, keys.iter().map(|k| k.brand))
+            .column("day", "timestamptz", ArrayType::ChronoDateTimeUtc, keys.iter().map(|k| k.day))
+            .column("platform", "text", ArrayType::String, keys.iter().map(|k| k.platform.clone()))
+            .column("source_type", "text", ArrayType::String, keys.iter().map(|k| k.source_type.to_owned()))
+            .column("author_key", "text", ArrayType::String, keys.iter().map(|k| k.author.clone()))
+            .column("handle", "text", ArrayType::String, sums.iter().map(|s| s.handle.clone()))
+            .nullable("name", "text", ArrayType::String, String::new(), sums.iter().map(|s| s.name.clone()))
+            .column("followers", "int8", ArrayType::BigInt, count(|s| s.followers))
+            .column("mentions", "int8", ArrayType::BigInt, count(|s| s.mentions))
+            .column("negative", "int8", ArrayType::BigInt, count(|s| s.negative))
+            .column("engagement", "int8", ArrayType::BigInt, count(|s| s.engagement))
+            .column("reach", "int8", ArrayType::BigInt, count(|s| s.reach))
+            .statement(
+                "ON CONFLICT (tenant_id, brand_id, day, platform, source_type, author_key) DO UPDATE SET \
+                 mentions = author_rollups.mentions + excluded.mentions, \
+                 negative = author_rollups.negative + excluded.negative, \
+                 engagement = author_rollups.engagement + excluded.engagement, \
+                 reach = author_rollups.reach + excluded.reach, \
+                 handle = excluded.handle, name = excluded.name, \
+                 followers = GREATEST(author_rollups.followers, excluded.followers)",
+            );
+        db.execute_raw(statement).await.map_err(db_err)?;
+        return Ok(());
+    }
     let rows: Vec<ar::ActiveModel> = authors
         .into_iter()
         .map(|(k, s)| ar::ActiveModel {
