@@ -31,6 +31,8 @@ pub struct Resp {
     pub headers: HeaderMap,
     pub text: String,
     pub body: Value,
+    /// The body as received (not decoded).
+    pub bytes: actix_web::web::Bytes,
 }
 
 impl Resp {
@@ -118,7 +120,7 @@ impl Req<'_> {
         let bytes = res.body().limit(64 * 1024 * 1024).await.expect("a readable body");
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Resp { status: res.status(), headers: res.headers().clone(), text, body }
+        Resp { status: res.status(), headers: res.headers().clone(), text, body, bytes }
     }
 }
 

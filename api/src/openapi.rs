@@ -33,7 +33,7 @@ Authenticate with `Authorization: Bearer <token>`, where the token is an access 
         (name = "api-keys", description = "API keys for programs (admin)."),
         (name = "brands", description = "Brands and their monitoring queries."),
         (name = "competitor-sets", description = "A brand and its competitors: where Share of Voice is measured."),
-        (name = "reports", description = "Share of Voice, sentiment and engagement from pre-aggregated rollups; cached, with ETag."),
+        (name = "reports", description = "Share of Voice, sentiment and engagement from pre-aggregated rollups; cached, with ETag, and gzipped for clients that send `Accept-Encoding: gzip`."),
         (name = "mentions", description = "Posts pushed by collectors and CRMs, matched to brands: ingest, the inbox, export."),
         (name = "webhooks", description = "Signed webhooks (Standard Webhooks) for new and negative mentions and alerts, with every attempt listed (admin)."),
         (name = "alerts", description = "Spike alert rules per brand, fired at most once per window, delivered as `alert.triggered`."),

@@ -241,7 +241,9 @@ impl RedisCache {
     /// with its runtime or when this cache is dropped, and is started again
     /// by the next call.
     fn listen(&self) {
-        if self.shared.listening.swap(true, Ordering::AcqRel) {
+        // A load first: every lookup asks, and a swap would write the shared
+        // flag (and bounce its cache line between the workers) each time.
+        if self.shared.listening.load(Ordering::Acquire) || self.shared.listening.swap(true, Ordering::AcqRel) {
             return;
         }
         let known = Arc::downgrade(&self.shared);

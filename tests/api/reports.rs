@@ -496,3 +496,41 @@ async fn a_write_on_one_replica_retires_the_cached_report_on_the_other() {
         assert_eq!(total(&other, &url, &t.token).await, 1);
     }
 }
+
+/// A client that takes gzip gets the cached report gzipped (compressed once,
+/// when it was cached), with its own ETag; either ETag revalidates.
+#[actix_web::test]
+async fn reports_are_gzipped_for_clients_that_take_it() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let d = dataset(&app).await;
+    let path = format!(
+        "/v1/brands/{}/sentiment?from=2026-10-01T00:00:00Z&to=2026-12-01T00:00:00Z&granularity=day&tz=UTC",
+        d.a
+    );
+    let plain = app.get(&path).token(&d.t.token).send().await.expect(200);
+    assert!(plain.bytes.len() > 1024, "a body worth compressing: {} bytes", plain.bytes.len());
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(plain.header("vary"), Some("Accept-Encoding"));
+    for accept in ["gzip", "br;q=1.0, gzip;q=0.8", "*"] {
+        let gz = app.get(&path).token(&d.t.token).header("accept-encoding", accept).send().await.expect(200);
+        assert_eq!(gz.header("content-encoding"), Some("gzip"), "{accept}");
+        assert!(gz.bytes.len() * 3 < plain.bytes.len(), "{} gzipped from {}", gz.bytes.len(), plain.bytes.len());
+        let mut json = Vec::new();
+        flate2::read::GzDecoder::new(&gz.bytes[..]).read_to_end(&mut json).unwrap();
+        assert_eq!(json, plain.bytes, "the same report");
+        assert_ne!(gz.header("etag"), plain.header("etag"), "one ETag per representation");
+        let tag = gz.header("etag").unwrap().to_owned();
+        app.get(&path)
+            .token(&d.t.token)
+            .header("accept-encoding", accept)
+            .header("if-none-match", &tag)
+            .send()
+            .await
+            .expect(304);
+    }
+    let refused =
+        app.get(&path).token(&d.t.token).header("accept-encoding", "gzip;q=0, identity").send().await.expect(200);
+    assert_eq!(refused.header("content-encoding"), None);
+    assert_eq!(refused.bytes, plain.bytes);
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load benchmark (on demand, not in CI): wrk against a cached report and
 # against a bare endpoint (/healthz) of the same release server, in one run.
-# Alternates the two ROUNDS times (3 by default) and prints each run's
+# Sends Accept-Encoding: gzip as HTTP clients do (ENCODING=identity for
+# plain answers). Alternates the two ROUNDS times (3 by default) and prints each run's
 # requests/s and p50/p99 latency, the ratio of the medians (target >= 0.5)
 # and the server's memory under load.
 #
@@ -23,6 +24,9 @@ WORK="$(mktemp -d)"
 PORT="${PORT:-18098}"
 DURATION="${DURATION:-10s}"
 ROUNDS="${ROUNDS:-3}"
+# What the client accepts, as HTTP clients send it (browsers, requests, fetch
+# send gzip); ENCODING=identity measures uncompressed answers.
+ENCODING="${ENCODING:-gzip}"
 CONNECTIONS="${CONNECTIONS:-32}"
 export DATABASE_URL="${DATABASE_URL:-sqlite://$WORK/load.db?mode=rwc}"
 export SMRM_ADDR="127.0.0.1:$PORT" RUST_LOG=error
@@ -40,15 +44,15 @@ REPORT="${REPORT/$(sed -n 's|^\(http://[^/]*\).*|\1|p' <<<"$REPORT")/http://127.
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-SIZE="$(curl -sf -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $KEY" "$REPORT")" # warm the cache
-echo "the report answers $SIZE bytes; /healthz $(curl -sf -o /dev/null -w '%{size_download}' "http://127.0.0.1:$PORT/healthz")" >&2
+SIZE="$(curl -sf -o /dev/null -w '%{size_download}' -H "Accept-Encoding: $ENCODING" -H "Authorization: Bearer $KEY" "$REPORT")" # warm the cache
+echo "Accept-Encoding: $ENCODING; the report answers $SIZE bytes; /healthz $(curl -sf -o /dev/null -w '%{size_download}' "http://127.0.0.1:$PORT/healthz")" >&2
 
 run() { # name, url, [header]
   local out
   if [ -n "${3:-}" ]; then
-    out="$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "$3" "$2")"
+    out="$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "Accept-Encoding: $ENCODING" -H "$3" "$2")"
   else
-    out="$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$2")"
+    out="$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "Accept-Encoding: $ENCODING" "$2")"
   fi
   local rps p50 p99
   rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"

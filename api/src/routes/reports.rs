@@ -5,7 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
+use actix_web::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, ETAG, IF_NONE_MATCH, VARY};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
@@ -94,30 +94,102 @@ async fn cached_body(
     content_type: &str,
     compute: impl Future<Output = Result<Vec<u8>, ApiError>>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = format!("{}?{}&*={variant}", req.path(), req.query_string());
-    let body = match state.cache.get(who.tenant_id, &key).await {
-        Some(body) => {
+    // A cached entry holds the body's xxh3-128 (its ETag: it needs to change
+    // with the body, not to resist forgery), the body, and the body gzipped
+    // once, so a hit neither hashes nor compresses. `v3` names that layout.
+    let key = format!("v3:{}?{}&*={variant}", req.path(), req.query_string());
+    let cached = match state.cache.get(who.tenant_id, &key).await {
+        Some(entry) => Entry::read(Bytes::from_owner(entry)), // the cache's own copy, not copied
+        None => None,
+    };
+    let entry = match cached {
+        Some(entry) => {
             state.metrics.report_cache.with_label_values(&["hit"]).inc();
-            Bytes::from_owner(body) // answered from the cache's own copy
+            entry
         }
         None => {
             state.metrics.report_cache.with_label_values(&["miss"]).inc();
-            let body = compute.await?;
-            state.cache.put(who.tenant_id, &key, &body, REPORT_TTL).await;
-            Bytes::from(body)
+            let bytes = Entry::write(compute.await?);
+            state.cache.put(who.tenant_id, &key, &bytes, REPORT_TTL).await;
+            Entry::read(bytes).expect("an entry reads back as written")
         }
     };
-    // xxh3-128: an ETag needs to change with the body, not to resist
-    // forgery; SHA-256 of every cached body was a tenth of the CPU.
-    let etag = format!("\"{:032x}\"", xxhash_rust::xxh3::xxh3_128(&body));
+    let identity_tag = format!("\"{:032x}\"", entry.hash);
+    let gzip_tag = format!("\"{:032x}-gzip\"", entry.hash);
     let fresh = req
         .headers()
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+        .get_all(IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| matches!(t.trim(), "*") || t.trim() == identity_tag || t.trim() == gzip_tag);
+    let gzip = !entry.gzip.is_empty() && accepts_gzip(req);
     let mut res = HttpResponse::build(if fresh { StatusCode::NOT_MODIFIED } else { StatusCode::OK });
-    res.insert_header((ETAG, etag)).insert_header((CACHE_CONTROL, "private, no-cache"));
-    Ok(if fresh { res.finish() } else { res.content_type(content_type).body(body) })
+    res.insert_header((ETAG, if gzip { gzip_tag } else { identity_tag }))
+        .insert_header((CACHE_CONTROL, "private, no-cache"))
+        .insert_header((VARY, "Accept-Encoding"));
+    if gzip {
+        res.insert_header((CONTENT_ENCODING, "gzip"));
+    }
+    Ok(if fresh {
+        res.finish()
+    } else {
+        res.content_type(content_type).body(if gzip { entry.gzip } else { entry.body })
+    })
+}
+
+/// A cached report: `hash (16 bytes) | body length (4) | body | gzip`.
+struct Entry {
+    hash: u128,
+    body: Bytes,
+    /// Empty when gzip would not pay (a small body).
+    gzip: Bytes,
+}
+
+/// Bodies smaller than this are answered as they are.
+const GZIP_FROM: usize = 1024;
+
+impl Entry {
+    fn write(body: Vec<u8>) -> Bytes {
+        let hash = xxhash_rust::xxh3::xxh3_128(&body);
+        let gzip = if body.len() >= GZIP_FROM { gzipped(&body) } else { Vec::new() };
+        let gzip = if gzip.len() < body.len() { gzip } else { Vec::new() };
+        let length = u32::try_from(body.len()).unwrap_or(u32::MAX);
+        let mut bytes = Vec::with_capacity(20 + body.len() + gzip.len());
+        bytes.extend_from_slice(&hash.to_be_bytes());
+        bytes.extend_from_slice(&length.to_be_bytes());
+        bytes.extend_from_slice(&body);
+        bytes.extend_from_slice(&gzip);
+        Bytes::from(bytes)
+    }
+
+    /// `None` for bytes that are not an entry (then the report is computed).
+    fn read(bytes: Bytes) -> Option<Entry> {
+        let hash = u128::from_be_bytes(bytes.get(..16)?.try_into().ok()?);
+        let length = usize::try_from(u32::from_be_bytes(bytes.get(16..20)?.try_into().ok()?)).ok()?;
+        let end = 20usize.checked_add(length).filter(|&end| end <= bytes.len())?;
+        Some(Entry { hash, body: bytes.slice(20..end), gzip: bytes.slice(end..) })
+    }
+}
+
+fn gzipped(body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), flate2::Compression::default());
+    // Writing to a Vec cannot fail; an empty result means "send it plain".
+    if encoder.write_all(body).is_err() {
+        return Vec::new();
+    }
+    encoder.finish().unwrap_or_default()
+}
+
+/// Whether `Accept-Encoding` takes gzip (`gzip`, `x-gzip` or `*`, not `q=0`).
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    req.headers().get_all(ACCEPT_ENCODING).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|item| {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let refused =
+            parts.any(|p| p.trim().strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)));
+        matches!(coding.as_str(), "gzip" | "x-gzip" | "*") && !refused
+    })
 }
 
 /// The shared steps of a brand report: access, parameters, then the cached
