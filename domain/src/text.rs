@@ -15,20 +15,40 @@ pub fn fold(text: &str) -> String {
 }
 
 fn fold_chars(chars: impl Iterator<Item = char>, capacity: usize) -> String {
-    let mut out = String::with_capacity(capacity);
-    let mut pending_space = false;
-    for c in chars.flat_map(char::to_lowercase) {
-        if c.is_whitespace() {
-            pending_space = !out.is_empty();
-            continue;
+    let mut out = Folded { text: String::with_capacity(capacity), pending_space: false };
+    for c in chars {
+        // ASCII and Russian letters skip the Unicode case tables (the common case).
+        match c {
+            'a'..='z' | '0'..='9' | 'а'..='я' => out.push(c),
+            'A'..='Z' => out.push(c.to_ascii_lowercase()),
+            // А..Я and а..я are two runs of 32 code points.
+            'А'..='Я' => out.push(char::from_u32(c as u32 + 0x20).unwrap_or(c)),
+            _ => c.to_lowercase().for_each(|l| out.push(l)),
         }
-        if pending_space {
-            out.push(' ');
-            pending_space = false;
-        }
-        out.push(if c == 'ё' { 'е' } else { c });
     }
-    out
+    out.text
+}
+
+/// Folded text as it is written: runs of whitespace become one space
+/// (none at the ends), and `ё` is written `е`.
+struct Folded {
+    text: String,
+    pending_space: bool,
+}
+
+impl Folded {
+    #[inline]
+    fn push(&mut self, c: char) {
+        if c.is_whitespace() {
+            self.pending_space = !self.text.is_empty();
+            return;
+        }
+        if self.pending_space {
+            self.text.push(' ');
+            self.pending_space = false;
+        }
+        self.text.push(if c == 'ё' { 'е' } else { c });
+    }
 }
 
 /// Whether `c` belongs to a word: a letter or a digit of any script. ASCII
@@ -68,6 +88,18 @@ mod tests {
     #[test]
     fn fold_lowercases_and_merges_yo_with_ye() {
         assert_eq!(fold("  Ёлка   ДЕЙНЕТ "), "елка дейнет");
+    }
+
+    #[test]
+    fn fold_fast_paths_lowercase_as_unicode_does() {
+        for c in '\0'..='\u{2fff}' {
+            let text = format!("x{c}x");
+            let expected: String =
+                text.chars().flat_map(char::to_lowercase).map(|l| if l == 'ё' { 'е' } else { l }).collect();
+            if !expected.chars().any(char::is_whitespace) {
+                assert_eq!(fold_chars(text.chars(), text.len()), expected, "{c:?}");
+            }
+        }
     }
 
     #[test]

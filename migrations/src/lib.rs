@@ -14,6 +14,7 @@ mod m20261127_000006_hot_path_keys;
 mod m20261127_000007_communication;
 mod m20261127_000008_tenant_limits;
 mod m20261127_000009_sentiment;
+mod m20261127_000010_rollup_fillfactor;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_communication::Migration),
             Box::new(m20261127_000008_tenant_limits::Migration),
             Box::new(m20261127_000009_sentiment::Migration),
+            Box::new(m20261127_000010_rollup_fillfactor::Migration),
         ]
     }
 }

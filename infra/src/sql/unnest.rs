@@ -14,13 +14,13 @@
 use sea_orm::sea_query::{ArrayType, Value};
 use sea_orm::{DbBackend, Statement};
 
-/// The columns of an `INSERT … SELECT … FROM unnest(…)`, in order.
+/// The columns of an `INSERT … SELECT … FROM (SELECT unnest(…), …)`, in order.
 pub(crate) struct Unnest {
     table: &'static str,
     /// The table's columns, and what is inserted into each.
     columns: Vec<&'static str>,
     selected: Vec<String>,
-    /// The unnested arrays: their names in the `FROM`, types and values.
+    /// The unnested arrays: their names in the subquery, types and values.
     aliases: Vec<String>,
     types: Vec<&'static str>,
     arrays: Vec<Value>,
@@ -87,15 +87,25 @@ impl Unnest {
 
     /// The statement, with `tail` (an `ON CONFLICT` clause, `RETURNING`…)
     /// after it.
+    ///
+    /// The arrays are unnested in the select list, side by side (a
+    /// `ProjectSet`), not in `FROM unnest(a, b, …)`: a function in `FROM`
+    /// is materialised into a tuple store before the first row is inserted,
+    /// which took PostgreSQL about twice as long for the same rows.
     pub(crate) fn statement(self, tail: &str) -> Statement {
-        let params: Vec<String> = self.types.iter().enumerate().map(|(i, ty)| format!("${}::{ty}[]", i + 1)).collect();
+        let unnested: Vec<String> = self
+            .types
+            .iter()
+            .zip(&self.aliases)
+            .enumerate()
+            .map(|(i, (ty, alias))| format!("unnest(${}::{ty}[]) AS {alias}", i + 1))
+            .collect();
         let sql = format!(
-            "INSERT INTO {table} ({columns}) SELECT {selected} FROM unnest({params}) AS t({aliases}) {tail}",
+            "INSERT INTO {table} ({columns}) SELECT {selected} FROM (SELECT {unnested}) AS t {tail}",
             table = self.table,
             columns = self.columns.join(", "),
             selected = self.selected.join(", "),
-            params = params.join(", "),
-            aliases = self.aliases.join(", "),
+            unnested = unnested.join(", "),
         );
         Statement::from_sql_and_values(DbBackend::Postgres, sql, self.arrays)
     }
