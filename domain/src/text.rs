@@ -6,12 +6,22 @@ use unicode_normalization::UnicodeNormalization;
 /// The comparison form of a phrase: two phrases that normalise alike are the
 /// same query term.
 pub fn fold(text: &str) -> String {
-    // Most text is NFKC already: the quick check skips the costly composition.
-    if unicode_normalization::is_nfkc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes {
+    // Most text is NFKC already: the quick check skips the costly composition,
+    // and text of ASCII and Russian letters alone skips the check too.
+    if text.chars().all(nfkc_stable)
+        || unicode_normalization::is_nfkc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes
+    {
         fold_chars(text.chars(), text.len())
     } else {
         fold_chars(text.nfkc(), text.len())
     }
+}
+
+/// Characters that NFKC leaves alone whatever surrounds them: ASCII and the
+/// Russian alphabet (a unit test checks them against the Unicode tables).
+#[inline]
+fn nfkc_stable(c: char) -> bool {
+    matches!(c, '\0'..='\x7f' | 'А'..='я' | 'Ё' | 'ё')
 }
 
 fn fold_chars(chars: impl Iterator<Item = char>, capacity: usize) -> String {
@@ -99,6 +109,21 @@ mod tests {
             if !expected.chars().any(char::is_whitespace) {
                 assert_eq!(fold_chars(text.chars(), text.len()), expected, "{c:?}");
             }
+        }
+    }
+
+    #[test]
+    fn the_nfkc_stable_characters_are_nfkc_and_start_no_composition() {
+        use unicode_normalization::char::canonical_combining_class;
+        for c in ('\0'..='\u{2fff}').filter(|&c| nfkc_stable(c)) {
+            let text = c.to_string();
+            assert_eq!(text.nfkc().collect::<String>(), text, "{c:?}");
+            assert_eq!(canonical_combining_class(c), 0, "{c:?}");
+            assert_eq!(
+                unicode_normalization::is_nfkc_quick(std::iter::once(c)),
+                unicode_normalization::IsNormalized::Yes,
+                "{c:?}"
+            );
         }
     }
 

@@ -128,6 +128,33 @@ async fn re_sent_batches_create_nothing() {
     assert_eq!(listed(&app, &t.token, "").await.len(), 4);
 }
 
+/// New posts go in with a plain INSERT first on PostgreSQL; a batch that
+/// repeats a stored post is written again skipping it, and the tenant's next
+/// batches skip at once for a while. Whatever the way, every new post is
+/// stored once and every repeat counted.
+#[actix_web::test]
+async fn partly_repeated_batches_store_each_new_post_once() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    brand_with(&app, &t.token, "Daynet", json!(["Daynet"]), json!([])).await;
+    let batch = |ids: std::ops::Range<u32>| ids.map(|i| post(&format!("p{i}"), "Daynet")).collect::<Vec<_>>();
+    let r = ingest(&app, &t.token, batch(0..2)).await;
+    assert_eq!((r["created"].as_u64(), r["duplicates"].as_u64()), (Some(2), Some(0)));
+    // The stored post last, so a plain INSERT has written the others when it fails.
+    let r = ingest(&app, &t.token, [batch(2..4), batch(1..2)].concat()).await;
+    assert_eq!((r["created"].as_u64(), r["duplicates"].as_u64()), (Some(2), Some(1)));
+    // Enough new batches for the tenant to be tried with plain INSERTs again.
+    for k in 0..20 {
+        let r = ingest(&app, &t.token, batch(10 + 2 * k..12 + 2 * k)).await;
+        assert_eq!((r["created"].as_u64(), r["duplicates"].as_u64()), (Some(2), Some(0)), "batch {k}");
+    }
+    let r = ingest(&app, &t.token, [batch(100..101), batch(0..4)].concat()).await;
+    assert_eq!((r["created"].as_u64(), r["duplicates"].as_u64()), (Some(1), Some(4)));
+    let stored = listed(&app, &t.token, "").await;
+    assert_eq!(stored.len(), 2 + 2 + 40 + 1);
+    assert_eq!(stored.iter().collect::<HashSet<_>>().len(), stored.len(), "no post stored twice");
+}
+
 #[actix_web::test]
 async fn an_invalid_item_rejects_the_whole_batch() {
     let app = spawn_app().await;

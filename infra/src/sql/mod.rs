@@ -29,6 +29,10 @@ pub struct SqlStore {
     /// used, so the database outlives the pool's connection being recycled
     /// (sqlx closes a connection whose query was cancelled mid-way).
     _keeper: Option<DatabaseConnection>,
+    /// Tenants whose recent batches repeated stored posts (PostgreSQL):
+    /// their posts go in with `ON CONFLICT DO NOTHING` at once, everyone
+    /// else's with a plain INSERT first (see `mentions::PostInsert`).
+    overlapping: std::sync::Arc<mentions::Overlapping>,
 }
 
 /// How to reach the database.
@@ -66,7 +70,7 @@ impl SqlStore {
             }
         }
         let db = Database::connect(opts).await.map_err(db_err)?;
-        Ok(Self { db, _keeper: keeper })
+        Ok(Self { db, _keeper: keeper, overlapping: Default::default() })
     }
 
     /// Applies every pending migration.
