@@ -354,7 +354,8 @@ pub struct PostText {
     pub id: PostId,
     pub text: String,
     pub language: Option<String>,
-    pub auto: Sentiment,
+    /// `None`: not scored yet (see `Post::auto`).
+    pub auto: Option<Sentiment>,
     pub provided: Option<crate::model::mention::SentimentLabel>,
 }
 

@@ -83,6 +83,51 @@ async fn ingested_posts_are_scored_by_the_built_in_model_in_both_languages() {
     assert_eq!(r[1]["label"], "negative");
 }
 
+/// A post that matched no brand is stored unscored; the backfill of a brand
+/// that matches it later scores it, as ingest would have.
+#[actix_web::test]
+async fn posts_that_matched_nothing_are_scored_when_a_backfill_matches_them() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    let texts = [
+        "Daynet отличный провайдер, очень доволен, спасибо!",
+        "Daynet ужасный, интернет не работает уже неделю, кошмар",
+        "Daynet support is amazing, thank you so much! 😍",
+        "Daynet is terrible, slow and the worst service ever 😡",
+    ];
+    let items: Vec<Value> = texts.iter().enumerate().map(|(i, text)| post(&format!("p{i}"), text)).collect();
+    let r = app.post("/v1/mentions/batch").token(&t.token).json(json!({ "items": items })).send().await.expect(200);
+    assert_eq!(r.body["unmatched"], 4);
+    let brand = app.brand(&t.token, "Daynet").await;
+    let mut done = false;
+    for _ in 0..100 {
+        let b = app.get(&format!("/v1/brands/{brand}")).token(&t.token).send().await.expect(200).body;
+        if b["backfill"]["status"] == "done" {
+            assert_eq!(b["backfill"]["matched"], 4);
+            done = true;
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(done, "the backfill did not finish");
+    let listed = app.get("/v1/mentions?limit=10").token(&t.token).send().await.expect(200).body;
+    let expected = analyze(&app, &t.token, &texts).await;
+    for (i, want) in expected.iter().enumerate() {
+        let m = listed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["external_id"] == format!("p{i}"))
+            .unwrap_or_else(|| panic!("no mention of p{i}: {listed}"));
+        assert_eq!(m["sentiment"]["origin"], "auto", "{m}");
+        assert_eq!(m["sentiment"]["label"], want["label"], "{m}");
+        let (got, want) = (m["sentiment"]["score"].as_f64().unwrap(), want["score"].as_f64().unwrap());
+        assert!((got - want).abs() < 1e-6, "p{i}: {got} vs {want}");
+    }
+    let labels: Vec<&Value> = expected.iter().map(|e| &e["label"]).collect();
+    assert_eq!(labels, [&json!("positive"), &json!("negative"), &json!("positive"), &json!("negative")]);
+}
+
 /// The probe words: slang the shared model has no settled view on.
 const FIRST_WORD: &str = "вжух";
 const SECOND_WORD: &str = "бдыщ";

@@ -111,8 +111,10 @@ pub struct Post {
     pub id: PostId,
     pub tenant_id: TenantId,
     pub input: PostInput,
-    /// What the built-in classifier said (kept even when a label was provided).
-    pub auto: Sentiment,
+    /// What the analyzer said (kept even when a label was provided). `None`
+    /// for a post that matched no brand when it came: it is scored when a
+    /// backfill first matches it.
+    pub auto: Option<Sentiment>,
     pub created_at: DateTime<Utc>,
 }
 

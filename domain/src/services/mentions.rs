@@ -103,64 +103,65 @@ impl MentionService {
             }
             inputs.push(input);
         }
-        // Every text is scored, in one call (one request to a model service);
-        // a provided label still wins, and the post keeps the auto score.
         let folded: Vec<Option<String>> = inputs.iter().map(|i| i.text.as_deref().map(crate::text::fold)).collect();
-        let texts: Vec<TextToScore<'_>> = inputs
-            .iter()
-            .zip(&folded)
-            .filter_map(|(i, f)| {
-                Some(TextToScore { text: i.text.as_deref()?, language: i.language.as_deref(), folded: f.as_deref() })
-            })
+        let mut posts: Vec<Post> = inputs
+            .into_iter()
+            .map(|input| Post { id: PostId::new(), tenant_id: tenant, input, auto: None, created_at: now })
             .collect();
-        let mut scores = self.analyzer.analyze(tenant, &texts).await.into_iter();
-        drop(texts);
-        let neutral = Sentiment::labelled(SentimentLabel::Neutral, SentimentOrigin::Auto);
-        let mut prepared = Vec::with_capacity(inputs.len());
-        for (input, folded_text) in inputs.into_iter().zip(folded) {
-            let auto = match &input.text {
-                Some(_) => scores.next().unwrap_or(neutral),
-                None => neutral,
-            };
-            let start = match input.sentiment {
-                Some(label) => Sentiment::labelled(label, SentimentOrigin::Provided),
-                None => auto,
-            };
-            let post = Post { id: PostId::new(), tenant_id: tenant, input, auto, created_at: now };
-            prepared.push((post, folded_text, start));
-        }
         let mut outcome = None;
         for _ in 0..5 {
             let (version, matcher) = self.matcher(tenant).await?;
-            let posts = prepared
+            let found: Vec<Vec<(BrandId, MentionLink, Vec<String>)>> = posts
                 .iter()
-                .map(|(post, folded_text, start)| {
-                    let language = post.input.language.as_deref();
-                    let mentions = match (post.input.brand_id, folded_text) {
-                        (Some(brand_id), _) => vec![NewMention {
+                .zip(&folded)
+                .map(|(post, folded_text)| match (post.input.brand_id, folded_text) {
+                    (Some(brand_id), _) => vec![(brand_id, MentionLink::Assigned, vec![])],
+                    (None, Some(folded)) => matcher
+                        .find_folded(folded, post.input.language.as_deref())
+                        .into_iter()
+                        .map(|m| (m.brand_id, MentionLink::Matched, m.matched))
+                        .collect(),
+                    (None, None) => unreachable!("validated: text or brand_id"),
+                })
+                .collect();
+            // The posts that became mentions are scored, in one call (one
+            // request to a model service); a provided label still wins, and
+            // the post keeps the auto score. A post that matched nothing is
+            // stored unscored: a backfill that matches it later scores it.
+            let unscored: Vec<usize> =
+                (0..posts.len()).filter(|&i| !found[i].is_empty() && posts[i].auto.is_none()).collect();
+            if !unscored.is_empty() {
+                self.score(tenant, &mut posts, &folded, &unscored).await;
+                // Scoring takes a while (a model service, the tenant's model
+                // read): the brand queries may have changed since matching.
+                if self.mentions.brand_version(tenant).await? != version {
+                    continue;
+                }
+            }
+            let batch = posts
+                .iter()
+                .zip(&folded)
+                .zip(found)
+                .map(|((post, folded_text), found)| {
+                    let start = match (post.input.sentiment, post.auto) {
+                        (Some(label), _) => Sentiment::labelled(label, SentimentOrigin::Provided),
+                        (None, Some(auto)) => auto,
+                        (None, None) => Sentiment::labelled(SentimentLabel::Neutral, SentimentOrigin::Auto),
+                    };
+                    let mentions = found
+                        .into_iter()
+                        .map(|(brand_id, link, matched_words)| NewMention {
                             id: MentionId::new(),
                             brand_id,
-                            link: MentionLink::Assigned,
-                            sentiment: *start,
-                            matched_words: vec![],
-                        }],
-                        (None, Some(folded)) => matcher
-                            .find_folded(folded, language)
-                            .into_iter()
-                            .map(|m| NewMention {
-                                id: MentionId::new(),
-                                brand_id: m.brand_id,
-                                link: MentionLink::Matched,
-                                sentiment: *start,
-                                matched_words: m.matched,
-                            })
-                            .collect(),
-                        (None, None) => unreachable!("validated: text or brand_id"),
-                    };
+                            link,
+                            sentiment: start,
+                            matched_words,
+                        })
+                        .collect();
                     NewPost { post: post.clone(), folded_text: folded_text.clone(), mentions }
                 })
                 .collect();
-            outcome = self.mentions.ingest(tenant, posts, version).await?;
+            outcome = self.mentions.ingest(tenant, batch, version).await?;
             if outcome.is_some() {
                 break;
             }
@@ -173,6 +174,34 @@ impl MentionService {
             self.cache.invalidate(tenant).await;
         }
         Ok((received, outcome))
+    }
+
+    /// Scores `posts[i]` for each `i` of `which`, in one call to the
+    /// analyzer; a post without text (restricted) is neutral.
+    async fn score(&self, tenant: TenantId, posts: &mut [Post], folded: &[Option<String>], which: &[usize]) {
+        if which.is_empty() {
+            return;
+        }
+        let texts: Vec<TextToScore<'_>> = which
+            .iter()
+            .filter_map(|&i| {
+                let input = &posts[i].input;
+                Some(TextToScore {
+                    text: input.text.as_deref()?,
+                    language: input.language.as_deref(),
+                    folded: folded[i].as_deref(),
+                })
+            })
+            .collect();
+        let mut scores = self.analyzer.analyze(tenant, &texts).await.into_iter();
+        drop(texts);
+        let neutral = Sentiment::labelled(SentimentLabel::Neutral, SentimentOrigin::Auto);
+        for &i in which {
+            posts[i].auto = Some(match posts[i].input.text {
+                Some(_) => scores.next().unwrap_or(neutral),
+                None => neutral,
+            });
+        }
     }
 
     fn scoped(who: &Principal, mut filter: MentionFilter) -> MentionFilter {
@@ -262,15 +291,26 @@ impl MentionService {
             let Some(last) = page.last() else { break };
             after = Some(last.id);
             let checked: Vec<PostId> = page.iter().map(|p| p.id).collect();
-            let matched = page
+            let found: Vec<_> =
+                page.iter().filter_map(|p| Some((p, matcher.find(&p.text, p.language.as_deref()).pop()?))).collect();
+            // Posts that matched no brand when they came were stored unscored.
+            let unscored: Vec<TextToScore<'_>> = found
                 .iter()
-                .filter_map(|p| {
-                    let m = matcher.find(&p.text, p.language.as_deref()).pop()?;
-                    let sentiment = match p.provided {
-                        Some(label) => Sentiment::labelled(label, SentimentOrigin::Provided),
-                        None => p.auto,
+                .filter(|(p, _)| p.provided.is_none() && p.auto.is_none())
+                .map(|(p, _)| TextToScore { text: &p.text, language: p.language.as_deref(), folded: None })
+                .collect();
+            let mut scores = self.analyzer.analyze(claim.tenant_id, &unscored).await.into_iter();
+            drop(unscored);
+            let neutral = Sentiment::labelled(SentimentLabel::Neutral, SentimentOrigin::Auto);
+            let matched = found
+                .into_iter()
+                .map(|(p, m)| {
+                    let sentiment = match (p.provided, p.auto) {
+                        (Some(label), _) => Sentiment::labelled(label, SentimentOrigin::Provided),
+                        (None, Some(auto)) => auto,
+                        (None, None) => scores.next().unwrap_or(neutral),
                     };
-                    Some((
+                    (
                         p.id,
                         NewMention {
                             id: MentionId::new(),
@@ -279,7 +319,7 @@ impl MentionService {
                             sentiment,
                             matched_words: m.matched,
                         },
-                    ))
+                    )
                 })
                 .collect();
             let (a, r) = self.mentions.apply_backfill(claim.tenant_id, brand.id, &checked, matched).await?;

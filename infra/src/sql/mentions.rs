@@ -33,6 +33,11 @@ use super::rollups::{self, Deltas, hour_of};
 use super::unnest::Unnest;
 use super::{SqlStore, db_err, from_json, to_json};
 
+/// `posts.auto_label` of a post not scored yet (it matched no brand when it
+/// came; see `Post::auto`). The column predates unscored posts and stays
+/// NOT NULL: SQLite cannot relax a column without rebuilding its table.
+const UNSCORED: &str = "";
+
 /// Rows per INSERT (and per id lookup), well under the bind-parameter limits.
 const CHUNK: usize = 500;
 
@@ -72,15 +77,22 @@ fn post_row(tenant: TenantId, p: &Post, folded: Option<String>) -> post::Model {
         views: to_i64(i.views),
         reach: to_i64(i.reach),
         provided_sentiment: i.sentiment.map(|s| s.as_str().into()),
-        auto_label: p.auto.label.as_str().into(),
-        auto_score: p.auto.score,
+        auto_label: p.auto.map_or(UNSCORED, |a| a.label.as_str()).into(),
+        auto_score: p.auto.map_or(0.0, |a| a.score),
         created_at: p.created_at,
     }
 }
 
 fn to_post(m: post::Model) -> DomainResult<Post> {
     let source_type = SourceType::parse(&m.source_type).ok_or_else(|| corrupt("source type", &m.source_type))?;
-    let auto_label = SentimentLabel::parse(&m.auto_label).ok_or_else(|| corrupt("label", &m.auto_label))?;
+    let auto = match m.auto_label.as_str() {
+        UNSCORED => None,
+        label => Some(Sentiment {
+            label: SentimentLabel::parse(label).ok_or_else(|| corrupt("label", label))?,
+            score: m.auto_score,
+            origin: SentimentOrigin::Auto,
+        }),
+    };
     let provided = match &m.provided_sentiment {
         Some(s) => Some(SentimentLabel::parse(s).ok_or_else(|| corrupt("label", s))?),
         None => None,
@@ -111,7 +123,7 @@ fn to_post(m: post::Model) -> DomainResult<Post> {
             sentiment: provided,
             brand_id: None,
         },
-        auto: Sentiment { label: auto_label, score: m.auto_score, origin: SentimentOrigin::Auto },
+        auto,
         created_at: m.created_at,
     })
 }
