@@ -533,6 +533,16 @@ impl MentionRepository for SqlStore {
         let mut how = self.overlapping.how(tenant);
         let (txn, inserted) = loop {
             let txn = self.db.begin().await.map_err(db_err)?;
+            // SQLite runs one transaction at a time, so a brand query that
+            // changed after matching is seen here, before any write (its
+            // foreign keys would refuse a deleted brand's rollups). PostgreSQL
+            // checks under the counter lock, below.
+            if txn.get_database_backend() == DbBackend::Sqlite {
+                let row = counter::Entity::find_by_id(tenant.0).one(&txn).await.map_err(db_err)?;
+                if row.map_or(0, |r| r.brand_version) != brand_version {
+                    return Ok(None);
+                }
+            }
             let mut rows: Vec<post::Model> =
                 posts.iter().map(|p| post_row(tenant, &p.post, p.folded_text.clone())).collect();
             rows.sort_unstable_by(|a, b| (&a.platform, &a.external_id).cmp(&(&b.platform, &b.external_id)));
