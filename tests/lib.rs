@@ -20,6 +20,8 @@ pub struct TestApp {
     /// The configuration it runs with (to restart it on the same database).
     pub config: Config,
     handle: actix_web::dev::ServerHandle,
+    /// The server's run (HTTP, then its background workers), awaited by `stop`.
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _schema: Option<SchemaGuard>,
     _file: Option<FileGuard>,
 }
@@ -223,6 +225,48 @@ impl TestApp {
             .id()
     }
 
+    /// Polls every mention by `since_seq` and asserts that each post comes
+    /// exactly once, numbered 1..=`n` in storing order.
+    pub async fn assert_polled_once_each(&self, token: &str, n: u64) {
+        let (mut seqs, mut ids, mut since) = (Vec::new(), std::collections::HashSet::new(), 0);
+        loop {
+            let page = self.get(&format!("/v1/mentions?since_seq={since}&limit=200")).token(token).send().await;
+            let data = page.expect(200).body["data"].as_array().unwrap().clone();
+            let Some(last) = data.last() else { break };
+            since = last["seq"].as_u64().unwrap();
+            for m in &data {
+                seqs.push(m["seq"].as_u64().unwrap());
+                assert!(ids.insert(m["external_id"].as_str().unwrap().to_owned()), "a post listed twice");
+            }
+        }
+        assert_eq!(seqs, (1..=n).collect::<Vec<u64>>(), "sequence numbers are gapless and in storing order");
+    }
+
+    /// The server's database, reached directly (what a CLI command or
+    /// another process sees).
+    pub async fn store(&self) -> smrm_infra::SqlStore {
+        smrm_infra::SqlStore::connect(&smrm_infra::DbSettings {
+            url: self.config.database_url.clone(),
+            schema: self.config.database_schema.clone(),
+            max_connections: 2,
+            busy_timeout: Duration::from_secs(5),
+        })
+        .await
+        .expect("the test database answers")
+    }
+
+    /// Waits (up to 10 s) until the brand's backfill is done, returning the brand.
+    pub async fn wait_backfill(&self, token: &str, brand: &str) -> Value {
+        for _ in 0..100 {
+            let b = self.get(&format!("/v1/brands/{brand}")).token(token).send().await.expect(200).body;
+            if b["backfill"]["status"] == "done" {
+                return b;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the backfill of {brand} did not finish");
+    }
+
     pub async fn brand(&self, token: &str, name: &str) -> String {
         self.post("/v1/brands")
             .token(token)
@@ -296,9 +340,9 @@ async fn start(config: Config, schema: Option<SchemaGuard>, file: Option<FileGua
     let app = Application::build(config.clone()).await.expect("the server starts");
     let port = app.port();
     let handle = app.handle();
-    actix_web::rt::spawn(app.run());
+    let served = Some(actix_web::rt::spawn(app.run()));
     let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
-    TestApp { base: format!("http://127.0.0.1:{port}"), client, config, handle, _schema: schema, _file: file }
+    TestApp { base: format!("http://127.0.0.1:{port}"), client, config, handle, served, _schema: schema, _file: file }
 }
 
 /// A server whose database outlives it, so that `restart` finds the same
@@ -321,9 +365,14 @@ pub async fn spawn_durable_app(adjust: impl FnOnce(&mut Config)) -> TestApp {
 
 impl TestApp {
     /// Stops the server as a shutdown signal would: in-flight requests and
-    /// the background workers' current steps finish first.
-    pub async fn stop(&self) {
+    /// the background workers' current steps finish first. Returns how its
+    /// run ended: an error when a worker panicked or serving failed.
+    pub async fn stop(&mut self) -> std::io::Result<()> {
         self.handle.stop(true).await;
+        match self.served.take() {
+            Some(run) => run.await.unwrap_or_else(|e| Err(std::io::Error::other(format!("the server panicked: {e}")))),
+            None => Ok(()),
+        }
     }
 
     /// Another server on the same database and Redis, as a second replica
@@ -335,7 +384,7 @@ impl TestApp {
     /// Stops this server and starts another on the same database (see
     /// `spawn_durable_app`), as after a crash or a deploy.
     pub async fn restart(mut self) -> TestApp {
-        self.stop().await;
+        self.stop().await.expect("the server stops cleanly");
         let (schema, file) = (self._schema.take(), self._file.take());
         start(self.config.clone(), schema, file).await
     }

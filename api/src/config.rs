@@ -18,6 +18,7 @@ const KNOWN: &[&str] = &[
     "SMRM_ACCESS_TOKEN_SECONDS",
     "SMRM_CORS_ORIGINS",
     "SMRM_DB_MAX_CONNECTIONS",
+    "SMRM_SQLITE_BUSY_TIMEOUT_MS",
     "SMRM_LOG_FORMAT",
     "SMRM_WORKERS",
     "SMRM_SENTIMENT_URL",
@@ -32,6 +33,9 @@ pub struct Config {
     /// PostgreSQL schema (tests); `None` uses the server's default.
     pub database_schema: Option<String>,
     pub db_max_connections: u32,
+    /// SQLite: how long a writer waits for another process's write lock
+    /// before the request answers 503 with `Retry-After`.
+    pub sqlite_busy_timeout_ms: u64,
     pub redis_url: Option<String>,
     /// Prefix of every Redis key.
     pub redis_namespace: String,
@@ -63,6 +67,7 @@ impl std::fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("database_schema", &self.database_schema)
             .field("db_max_connections", &self.db_max_connections)
+            .field("sqlite_busy_timeout_ms", &self.sqlite_busy_timeout_ms)
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("jwt_secret", &"<redacted>")
             .field("access_token_seconds", &self.access_token_seconds)
@@ -125,6 +130,7 @@ impl Config {
         let source_min_poll_seconds = num("SMRM_SOURCE_MIN_POLL_SECONDS", 60, 1, 86_400);
         let access_token_seconds = num("SMRM_ACCESS_TOKEN_SECONDS", 900, 30, 86_400);
         let db_max_connections = num("SMRM_DB_MAX_CONNECTIONS", 16, 1, 1000) as u32;
+        let sqlite_busy_timeout_ms = num("SMRM_SQLITE_BUSY_TIMEOUT_MS", 5_000, 10, 600_000);
         let workers = get("SMRM_WORKERS").map(|_| num("SMRM_WORKERS", 2, 1, 256) as usize);
         let lookup_cache_seconds = num("SMRM_LOOKUP_CACHE_SECONDS", 5, 0, 300);
         let sentiment_timeout_ms = get("SMRM_SENTIMENT_TIMEOUT_MS").map(|_| {
@@ -214,6 +220,7 @@ impl Config {
             database_url,
             database_schema: None,
             db_max_connections,
+            sqlite_busy_timeout_ms,
             redis_url,
             redis_namespace: "smrm".into(),
             jwt_secret,
@@ -249,7 +256,7 @@ fn jwt_secret_beside_sqlite(database_url: &str) -> Result<Vec<u8>, String> {
     let path = rest.trim_start_matches("//").split('?').next().unwrap_or_default();
     let random = || {
         let mut bytes = [0u8; 32];
-        getrandom_fill(&mut bytes);
+        getrandom::fill(&mut bytes).expect("the OS random source works");
         bytes.iter().map(|b| format!("{b:02x}")).collect::<String>().into_bytes()
     };
     if path.is_empty() || path == ":memory:" || rest.contains("mode=memory") {
@@ -265,12 +272,6 @@ fn jwt_secret_beside_sqlite(database_url: &str) -> Result<Vec<u8>, String> {
     std::fs::write(&file, &secret).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     tracing::warn!(file = %file.display(), "SMRM_JWT_SECRET is not set: generated one and kept it beside the SQLite database");
     Ok(secret)
-}
-
-fn getrandom_fill(bytes: &mut [u8]) {
-    use smrm_domain::ports::SecretSource;
-    let s = smrm_infra::crypto::OsSecrets.random_alphanumeric(bytes.len());
-    bytes.copy_from_slice(s.as_bytes());
 }
 
 #[cfg(test)]

@@ -214,35 +214,35 @@ pub struct DemoSummary {
 }
 
 struct Api {
-    client: awc::Client,
+    client: reqwest::Client,
     base: String,
     token: Option<String>,
 }
 
 impl Api {
-    async fn call(&self, method: awc::http::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
         let mut req = self.client.request(method.clone(), format!("{}{path}", self.base));
         if let Some(t) = &self.token {
-            req = req.insert_header(("authorization", format!("Bearer {t}")));
+            req = req.bearer_auth(t);
         }
-        let mut res = match body {
-            Some(b) => req.send_json(&b).await,
-            None => req.send().await,
+        if let Some(b) = &body {
+            req = req.json(b);
         }
-        .map_err(|e| format!("{method} {path}: {e}"))?;
-        let bytes = res.body().limit(64 * 1024 * 1024).await.map_err(|e| format!("{method} {path}: {e}"))?;
-        if !res.status().is_success() {
-            return Err(format!("{method} {path} answered {}: {}", res.status(), String::from_utf8_lossy(&bytes)));
+        let res = req.send().await.map_err(|e| format!("{method} {path}: {e}"))?;
+        let status = res.status();
+        let bytes = res.bytes().await.map_err(|e| format!("{method} {path}: {e}"))?;
+        if !status.is_success() {
+            return Err(format!("{method} {path} answered {status}: {}", String::from_utf8_lossy(&bytes)));
         }
         Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
     async fn post(&self, path: &str, body: Value) -> Result<Value, String> {
-        self.call(awc::http::Method::POST, path, Some(body)).await
+        self.call(reqwest::Method::POST, path, Some(body)).await
     }
 
     async fn get(&self, path: &str) -> Result<Value, String> {
-        self.call(awc::http::Method::GET, path, None).await
+        self.call(reqwest::Method::GET, path, None).await
     }
 }
 
@@ -271,9 +271,26 @@ pub async fn run(mut config: Config) -> Result<DemoSummary, String> {
     let app = Application::build(config).await?;
     let port = app.port();
     let handle = app.handle();
-    actix_web::rt::spawn(app.run());
+    let served = actix_web::rt::spawn(app.run());
+    let filled = fill(port).await;
+    // Stopped and awaited whatever the outcome, so its background workers
+    // finish inside the runtime before the command exits.
+    handle.stop(true).await;
+    match served.await {
+        Ok(Ok(())) => filled,
+        Ok(Err(e)) => Err(format!("the demo's server did not stop cleanly: {e}")),
+        Err(e) => Err(format!("the demo's server panicked: {e}")),
+    }
+}
+
+/// Drives the demo's server at `port`: the tenant, its brands and posts.
+async fn fill(port: u16) -> Result<DemoSummary, String> {
     let mut api = Api {
-        client: awc::Client::builder().timeout(Duration::from_secs(120)).finish(),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .no_proxy()
+            .build()
+            .map_err(|e| format!("cannot build an HTTP client: {e}"))?,
         base: format!("http://127.0.0.1:{port}"),
         token: None,
     };
@@ -287,7 +304,7 @@ pub async fn run(mut config: Config) -> Result<DemoSummary, String> {
     let signup =
         api.post("/v1/signup", json!({"tenant_name": "Demo Agency", "email": email, "password": password})).await?;
     api.token = signup["access_token"].as_str().map(str::to_owned);
-    api.call(awc::http::Method::PATCH, "/v1/tenant", Some(json!({"timezone": "Europe/Moscow"}))).await?;
+    api.call(reqwest::Method::PATCH, "/v1/tenant", Some(json!({"timezone": "Europe/Moscow"}))).await?;
 
     progress("brands and the competitor set…");
     let mut brand_ids = Vec::new();
@@ -343,6 +360,5 @@ pub async fn run(mut config: Config) -> Result<DemoSummary, String> {
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         let _ = writeln!(std::io::stderr());
     }
-    handle.stop(true).await;
     Ok(DemoSummary { email, password, api_key, brand_id: brand_ids[0].clone(), set_id, mentions })
 }

@@ -6,15 +6,15 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use smrm_domain::ids::{AlertId, MentionId, TenantId};
 use smrm_domain::model::integrations::Event;
-use smrm_domain::ports::{AlertRepository, EventPayloads, MentionRepository};
+use smrm_domain::ports::{AlertRepository, EventPayloads, InboxRepository};
 use smrm_domain::{DomainError, DomainResult};
 use uuid::Uuid;
 
-use crate::integrations_dto::AlertDto;
-use crate::mention_dto::MentionDto;
+use crate::routes::alert_rules::dto::AlertDto;
+use crate::routes::mentions::dto::MentionDto;
 
 pub struct ApiPayloads {
-    pub mentions: Arc<dyn MentionRepository>,
+    pub mentions: Arc<dyn InboxRepository>,
     pub alerts: Arc<dyn AlertRepository>,
 }
 

@@ -11,7 +11,7 @@ use smrm_domain::{DomainError, FieldError};
 use utoipa::ToSchema;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 
-use crate::request_id;
+use crate::middleware::request_id;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 

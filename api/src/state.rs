@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use actix_web::HttpRequest;
 use actix_web::web::Data;
-use smrm_domain::ports::{Clock, IdempotencyStore, Readiness, ReportCache};
+use smrm_domain::ports::{Clock, IdempotencyStore, Lookups, Readiness, ReportCache};
 use smrm_domain::services::access::AccessService;
 use smrm_domain::services::alerts::AlertService;
 use smrm_domain::services::brands::BrandService;
@@ -16,7 +16,7 @@ use smrm_domain::services::sentiment::SentimentService;
 use smrm_domain::services::sources::SourceService;
 use smrm_domain::services::webhooks::WebhookService;
 
-use crate::auth::TokenIssuer;
+use crate::auth::tokens::TokenIssuer;
 use crate::config::Config;
 
 pub struct AppState {
@@ -25,25 +25,23 @@ pub struct AppState {
     pub brands: BrandService,
     pub communication: CommunicationService,
     pub sets: CompetitorSetService,
-    pub mentions: MentionService,
+    pub mentions: Arc<MentionService>,
     pub reports: ReportService,
     pub webhooks: WebhookService,
-    pub alerts: AlertService,
+    pub alerts: Arc<AlertService>,
     pub sources: SourceService,
     pub sentiment: SentimentService,
-    /// The built-in model per tenant; its worker trains adaptations.
-    pub sentiment_engine: Arc<smrm_infra::sentiment::tenant::TenantSentiment>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub readiness: Arc<dyn Readiness>,
     /// `sqlite` or `postgres`.
     pub database: &'static str,
     pub cache: Arc<dyn ReportCache>,
     pub tokens: TokenIssuer,
-    pub rate_limits: crate::ratelimit::RateLimits,
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub rate_limits: crate::limits::RateLimits,
+    pub metrics: Arc<crate::telemetry::Metrics>,
     pub clock: Arc<dyn Clock>,
     /// Callers, brands and time zones remembered for a few seconds.
-    pub lookups: crate::lookups::Lookups,
+    pub lookups: Arc<dyn Lookups>,
 }
 
 impl AppState {

@@ -371,3 +371,69 @@ impl ReportCache for RedisCache {
         "redis"
     }
 }
+
+/// The layout of a cached report: `hash (16 bytes) | body length (4) |
+/// body | gzip`. The hash (xxh3-128) is the report's `ETag`; the gzip copy
+/// is made once, when the report is stored, and only when it pays.
+pub struct ReportEntries;
+
+/// Bodies smaller than this are kept (and answered) as they are.
+const GZIP_FROM: usize = 1024;
+
+impl smrm_domain::ports::ReportCodec for ReportEntries {
+    fn encode(&self, body: Vec<u8>) -> Vec<u8> {
+        let hash = xxhash_rust::xxh3::xxh3_128(&body);
+        let gzip = if body.len() >= GZIP_FROM { gzipped(&body) } else { Vec::new() };
+        let gzip = if gzip.len() < body.len() { gzip } else { Vec::new() };
+        let length = u32::try_from(body.len()).unwrap_or(u32::MAX);
+        let mut bytes = Vec::with_capacity(20 + body.len() + gzip.len());
+        bytes.extend_from_slice(&hash.to_be_bytes());
+        bytes.extend_from_slice(&length.to_be_bytes());
+        bytes.extend_from_slice(&body);
+        bytes.extend_from_slice(&gzip);
+        bytes
+    }
+
+    fn decode(&self, stored: Arc<[u8]>) -> Option<smrm_domain::ports::CachedReport> {
+        use smrm_domain::ports::{CachedReport, SharedBytes};
+        let etag = u128::from_be_bytes(stored.get(..16)?.try_into().ok()?);
+        let length = usize::try_from(u32::from_be_bytes(stored.get(16..20)?.try_into().ok()?)).ok()?;
+        let end = 20usize.checked_add(length).filter(|&end| end <= stored.len())?;
+        let total = stored.len();
+        Some(CachedReport {
+            etag,
+            body: SharedBytes::new(stored.clone(), 20..end)?,
+            gzip: SharedBytes::new(stored, end..total)?,
+        })
+    }
+}
+
+fn gzipped(body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), flate2::Compression::default());
+    // Writing to a Vec cannot fail; an empty result means "keep it plain".
+    if encoder.write_all(body).is_err() {
+        return Vec::new();
+    }
+    encoder.finish().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod report_entry_tests {
+    use smrm_domain::ports::ReportCodec;
+
+    use super::*;
+
+    #[test]
+    fn an_entry_reads_back_with_its_etag_and_a_gzip_copy_only_when_it_pays() {
+        let big: Vec<u8> = br#"{"totals":{"positive":1}}"#.repeat(100);
+        let entry = ReportEntries.decode(ReportEntries.encode(big.clone()).into()).unwrap();
+        assert_eq!(entry.body.as_ref(), &big[..]);
+        assert_eq!(entry.etag, xxhash_rust::xxh3::xxh3_128(&big));
+        assert!(!entry.gzip.is_empty() && entry.gzip.as_ref().len() < big.len());
+        let small = ReportEntries.decode(ReportEntries.encode(b"{}".to_vec()).into()).unwrap();
+        assert_eq!(small.body.as_ref(), b"{}");
+        assert!(small.gzip.is_empty());
+        assert!(ReportEntries.decode(Arc::from(&b"short"[..])).is_none());
+    }
+}

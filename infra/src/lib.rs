@@ -3,10 +3,12 @@
 //! outbound HTTP (webhooks, feeds).
 
 pub mod cache;
+pub mod connectors;
 pub mod crypto;
+pub mod limiter;
+pub mod lookups;
 pub mod matcher;
 pub mod outbound;
-pub mod ratelimit;
 pub mod sentiment;
 pub mod sql;
 

@@ -15,6 +15,7 @@ mod m20261127_000007_communication;
 mod m20261127_000008_tenant_limits;
 mod m20261127_000009_sentiment;
 mod m20261127_000010_rollup_fillfactor;
+mod m20261203_000011_source_cursor;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_tenant_limits::Migration),
             Box::new(m20261127_000009_sentiment::Migration),
             Box::new(m20261127_000010_rollup_fillfactor::Migration),
+            Box::new(m20261203_000011_source_cursor::Migration),
         ]
     }
 }

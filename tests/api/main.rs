@@ -9,6 +9,7 @@ mod communication;
 mod competitor_sets;
 mod conventions;
 mod idempotency;
+mod lifecycle;
 mod mentions;
 mod ratelimits;
 mod reports;

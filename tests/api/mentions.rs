@@ -32,20 +32,8 @@ async fn brand_with(app: &TestApp, token: &str, name: &str, keywords: Value, exc
         .await
         .expect(201)
         .id();
-    wait_backfill(app, token, &id).await;
+    app.wait_backfill(token, &id).await;
     id
-}
-
-/// Waits until the brand's backfill is done, returning the brand.
-async fn wait_backfill(app: &TestApp, token: &str, brand: &str) -> Value {
-    for _ in 0..100 {
-        let b = app.get(&format!("/v1/brands/{brand}")).token(token).send().await.expect(200).body;
-        if b["backfill"]["status"] == "done" {
-            return b;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the backfill of {brand} did not finish");
 }
 
 /// External ids of the mentions listed at `query`.
@@ -297,7 +285,7 @@ async fn backfill_brings_a_new_brand_its_history_and_follows_query_changes() {
         .expect(201);
     assert_eq!(brand.body["backfill"]["status"], "pending");
     let id = brand.id();
-    let b = wait_backfill(&app, &t.token, &id).await;
+    let b = app.wait_backfill(&t.token, &id).await;
     assert_eq!(b["backfill"]["matched"], 3);
     assert_eq!(sorted(listed(&app, &t.token, &format!("brand_id={id}")).await), ["1", "2", "4"]);
 
@@ -323,7 +311,7 @@ async fn backfill_brings_a_new_brand_its_history_and_follows_query_changes() {
         .await
         .expect(200);
     assert_eq!(r.body["backfill"]["status"], "pending");
-    let b = wait_backfill(&app, &t.token, &id).await;
+    let b = app.wait_backfill(&t.token, &id).await;
     assert_eq!(b["backfill"]["removed"], 1, "post 1 no longer matches; post 2 was worked on and stays");
     assert_eq!(sorted(listed(&app, &t.token, &format!("brand_id={id}")).await), ["2", "4"]);
     // A rename changes no query: no backfill.
@@ -691,20 +679,7 @@ async fn concurrent_overlapping_batches_lose_and_duplicate_nothing() {
     let created: u64 = answers.into_iter().map(|r| r.expect(200).body["created"].as_u64().unwrap()).sum();
     assert_eq!(created, 270, "every distinct post makes exactly one mention");
 
-    let mut seqs = Vec::new();
-    let mut ids = HashSet::new();
-    let mut since = 0;
-    loop {
-        let page = app.get(&format!("/v1/mentions?since_seq={since}&limit=200")).token(&t.token).send().await;
-        let data = page.expect(200).body["data"].as_array().unwrap().clone();
-        let Some(last) = data.last() else { break };
-        since = last["seq"].as_u64().unwrap();
-        for m in &data {
-            seqs.push(m["seq"].as_u64().unwrap());
-            assert!(ids.insert(m["external_id"].as_str().unwrap().to_owned()), "a post listed twice");
-        }
-    }
-    assert_eq!(seqs, (1..=270).collect::<Vec<u64>>(), "sequence numbers are gapless and in storing order");
+    app.assert_polled_once_each(&t.token, 270).await;
     let report = app
         .get(&format!("/v1/brands/{brand}/sentiment?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z"))
         .token(&t.token)
@@ -777,7 +752,7 @@ async fn ingest_backfill_relabels_and_deletion_running_together_all_succeed() {
     }
     let added = brand.expect(201).id();
     deletion.expect(204);
-    wait_backfill(&app, &t.token, &added).await;
+    app.wait_backfill(&t.token, &added).await;
 
     let count = |brand: String| {
         let app = &app;
@@ -841,7 +816,7 @@ async fn a_backfill_over_several_pages_keeps_its_claim_to_the_end() {
         ingest(&app, &t.token, items).await;
     }
     let brand = brand_with(&app, &t.token, "Zorbix", json!(["Zorbix"]), json!([])).await;
-    let b = wait_backfill(&app, &t.token, &brand).await;
+    let b = app.wait_backfill(&t.token, &brand).await;
     assert_eq!(b["backfill"]["matched"], 2500, "{b}");
     assert_eq!(listed(&app, &t.token, &format!("brand_id={brand}")).await.len(), 200, "a full first page");
 }

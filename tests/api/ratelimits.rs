@@ -5,7 +5,6 @@
 use serde_json::json;
 use smrm_domain::ids::TenantId;
 use smrm_domain::ports::TenantLimits;
-use smrm_infra::{DbSettings, SqlStore};
 use smrm_tests::{Resp, spawn_app_with, spawn_durable_app};
 
 fn limited(per_minute: u32, auth: u32) -> impl FnOnce(&mut smrm_api::config::Config) {
@@ -70,13 +69,7 @@ async fn logins_are_limited_per_client_ip() {
 async fn a_tenant_can_be_given_its_own_limit() {
     let app = spawn_durable_app(limited(3, 100)).await;
     let t = app.signup("Plan").await;
-    let store = SqlStore::connect(&DbSettings {
-        url: app.config.database_url.clone(),
-        schema: app.config.database_schema.clone(),
-        max_connections: 2,
-    })
-    .await
-    .unwrap();
+    let store = app.store().await;
     store.set_rate_limit(TenantId(t.id.parse().unwrap()), Some(50)).await.unwrap();
     // A fresh login: its user's limit is read now (limits are cached a minute).
     let token = app.login(&t.email, &t.password).await;
@@ -127,7 +120,7 @@ async fn replicas_share_the_buckets_through_redis() {
 async fn busy_callers_take_tokens_in_blocks_without_passing_the_shared_limit() {
     use smrm_domain::ports::RateLimiter;
     use smrm_infra::cache::RedisLink;
-    use smrm_infra::ratelimit::{MemoryRateLimiter, RedisRateLimiter};
+    use smrm_infra::limiter::{MemoryRateLimiter, RedisRateLimiter};
     use std::sync::Arc;
 
     let limit = 6_400; // blocks of at most 100 tokens

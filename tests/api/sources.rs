@@ -18,13 +18,21 @@ struct FeedState {
     body: String,
     etag: String,
     status: u16,
+    /// Sent with an answer that is not 200.
+    retry_after: Option<String>,
     /// `If-None-Match` of each request.
     requests: Vec<Option<String>>,
 }
 
 impl Feed {
     async fn start(body: String) -> Feed {
-        let state = Arc::new(Mutex::new(FeedState { body, etag: "\"v1\"".into(), status: 200, requests: vec![] }));
+        let state = Arc::new(Mutex::new(FeedState {
+            body,
+            etag: "\"v1\"".into(),
+            status: 200,
+            retry_after: None,
+            requests: vec![],
+        }));
         let s = state.clone();
         let server = actix_web::HttpServer::new(move || {
             let s = s.clone();
@@ -35,10 +43,12 @@ impl Feed {
                     let inm = req.headers().get("if-none-match").and_then(|v| v.to_str().ok()).map(str::to_owned);
                     st.requests.push(inm.clone());
                     if st.status != 200 {
-                        return actix_web::HttpResponse::build(
-                            actix_web::http::StatusCode::from_u16(st.status).unwrap(),
-                        )
-                        .finish();
+                        let mut res =
+                            actix_web::HttpResponse::build(actix_web::http::StatusCode::from_u16(st.status).unwrap());
+                        if let Some(wait) = &st.retry_after {
+                            res.insert_header(("retry-after", wait.clone()));
+                        }
+                        return res.finish();
                     }
                     if inm.as_deref() == Some(st.etag.as_str()) {
                         return actix_web::HttpResponse::NotModified().finish();
@@ -94,6 +104,17 @@ async fn wait_until<F: Fn(&Value) -> bool>(app: &TestApp, token: &str, id: &str,
     panic!("the source never got there");
 }
 
+/// An RSS source of `feed` polled every second; its id.
+async fn feed_source(app: &TestApp, token: &str, feed: &Feed) -> String {
+    app.post("/v1/sources")
+        .token(token)
+        .json(json!({"kind": "rss", "url": feed.url, "source_type": "news", "platform": "news_example", "poll_seconds": 1}))
+        .send()
+        .await
+        .expect(201)
+        .id()
+}
+
 #[actix_web::test]
 async fn a_feed_is_polled_into_mentions_once_with_conditional_gets() {
     let feed = Feed::start(rss(&[
@@ -108,14 +129,7 @@ async fn a_feed_is_polled_into_mentions_once_with_conditional_gets() {
     .await;
     let t = app.signup("Feeds").await;
     app.brand(&t.token, "Дейнет").await;
-    let source = app
-        .post("/v1/sources")
-        .token(&t.token)
-        .json(json!({"kind": "rss", "url": feed.url, "source_type": "news", "platform": "news_example", "poll_seconds": 1}))
-        .send()
-        .await
-        .expect(201)
-        .id();
+    let source = feed_source(&app, &t.token, &feed).await;
 
     let s = wait_until(&app, &t.token, &source, |s| s["last_success_at"].is_string()).await;
     assert_eq!(s["posts_created"], 1);
@@ -159,6 +173,37 @@ async fn a_feed_is_polled_into_mentions_once_with_conditional_gets() {
     feed.state.lock().unwrap().status = 503;
     let s = wait_until(&app, &t.token, &source, |s| s["last_error"].is_string()).await;
     assert!(s["last_error"].as_str().unwrap().contains("503"), "{s}");
+}
+
+#[actix_web::test]
+async fn a_feed_that_asks_to_wait_is_not_polled_before_it_said() {
+    let feed = Feed::start(rss(&[("w1", "Дейнет", "Дейнет")])).await;
+    let app = spawn_app_with(|c| {
+        c.outbound_allow_private = true;
+        c.source_min_poll_seconds = 1;
+    })
+    .await;
+    let t = app.signup("Waiting").await;
+    let source = feed_source(&app, &t.token, &feed).await;
+    wait_until(&app, &t.token, &source, |s| s["last_success_at"].is_string()).await;
+
+    // The feed answers 429 and asks for an hour.
+    {
+        let mut st = feed.state.lock().unwrap();
+        st.status = 429;
+        st.retry_after = Some("3600".into());
+    }
+    let s = wait_until(&app, &t.token, &source, |s| s["last_error"].is_string()).await;
+    assert!(s["last_error"].as_str().unwrap().contains("rate limited"), "{s}");
+    let next: chrono::DateTime<chrono::Utc> = s["next_poll_at"].as_str().unwrap().parse().unwrap();
+    assert!(next > chrono::Utc::now() + chrono::Duration::minutes(59), "the next poll waits an hour: {s}");
+    let asked = feed.requests().len();
+    actix_web::rt::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(feed.requests().len(), asked, "not polled again in the meantime (poll_seconds is 1)");
+
+    let metrics = app.get("/metrics").send().await.expect(200).text;
+    assert!(metrics.contains(r#"smrm_source_polls_total{outcome="rate_limited"} 1"#), "{metrics}");
+    assert!(metrics.contains(r#"smrm_source_polls_total{outcome="fetched"}"#), "{metrics}");
 }
 
 #[actix_web::test]

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod alert_rules;
 pub mod brands;
+pub(crate) mod common;
 pub mod communication;
 pub mod competitor_sets;
 pub mod mentions;
@@ -28,7 +29,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// the most requested endpoints come first.
 pub fn configure(cfg: &mut ServiceConfig) {
     service::configure(cfg);
-    cfg.service(crate::metrics::metrics);
+    cfg.service(crate::routes::service::metrics);
     cfg.service(
         scope("/v1")
             .configure(access::configure)

@@ -428,3 +428,9 @@ pub struct Alert {
     pub threshold: u64,
     pub fired_at: DateTime<Utc>,
 }
+
+/// `msg_` and the message's UUID: the `webhook-id` header of a delivery,
+/// and the `message_id` the API shows for an alert.
+pub fn webhook_id(message: crate::ids::MessageId) -> String {
+    format!("msg_{}", message.0.simple())
+}

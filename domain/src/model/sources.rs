@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::error::{DomainResult, Violations};
 use crate::ids::{SourceId, TenantId};
 use crate::model::integrations::check_outbound_url;
-use crate::model::mention::{Author, PostInput, SourceType, check_batch, check_platform};
+use crate::model::mention::{PostInput, SourceType, check_batch, check_platform};
 
 pub const POLL_SECONDS_MAX: u64 = 86_400;
 
@@ -96,87 +96,75 @@ impl SourceInput {
     }
 }
 
-/// One entry of a feed, as the fetcher read it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeedEntry {
-    /// The entry's id (its guid, or its link), at most 200 characters.
-    pub id: String,
-    pub url: Option<String>,
-    pub title: Option<String>,
-    /// Plain text: the content or summary without markup.
-    pub text: Option<String>,
-    pub published_at: Option<DateTime<Utc>>,
-    pub author: Option<String>,
-}
+/// Where a connector left off, opaque to all but the connector that wrote
+/// it (an RSS feed's validators, a platform's newest timestamp or paging
+/// token), kept on the source between polls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor(pub String);
 
-/// What fetching a feed gave.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FetchOutcome {
-    /// `304 Not Modified`: nothing new since the validators we sent.
-    NotModified,
-    Entries {
-        entries: Vec<FeedEntry>,
-        etag: Option<String>,
-        last_modified: Option<String>,
-    },
-    Failed(String),
-}
-
-/// The validators of the last successful fetch, for a conditional GET.
+/// What one fetch from a platform gave.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Validators {
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
+pub struct Fetched {
+    /// The posts, newest or oldest first as the platform gives them; the
+    /// pipeline deduplicates, so a post seen again changes nothing.
+    pub posts: Vec<PostInput>,
+    /// Items the connector could not make a post of (no text, no id, …).
+    pub skipped: u64,
+    /// Where the next fetch starts; `None` keeps the current cursor.
+    pub next: Option<Cursor>,
+    /// Nothing changed since the cursor (an HTTP `304 Not Modified`).
+    pub unchanged: bool,
 }
 
-fn clip(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
+/// What a platform can answer instead of posts, in the words every
+/// connector maps its errors into: the poller treats each kind alike,
+/// whatever the platform.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConnectorError {
+    /// The credentials were refused or lack a permission.
+    #[error("the platform refused the credentials: {0}")]
+    Auth(String),
+    /// Too many calls: the platform asks to wait this long.
+    #[error("rate limited by the platform; retrying in {} s", retry_after.as_secs())]
+    RateLimited { retry_after: std::time::Duration },
+    /// A daily or monthly quota is used up until then.
+    #[error("the platform's quota is used up until {until}")]
+    QuotaExhausted { until: DateTime<Utc> },
+    /// What the source names does not exist (any more).
+    #[error("not found on the platform: {0}")]
+    NotFound(String),
+    /// Anything else worth retrying at the next poll: timeouts, 5xx,
+    /// unreadable answers.
+    #[error("{0}")]
+    Transient(String),
 }
 
-/// The entries of a feed as posts of `source`: the entry id is the post's
-/// `external_id` (so a re-polled entry is a duplicate), the source gives
-/// `platform` and `source_type`, the author is the entry's or else the
-/// feed's host. Entries that would not make a valid post (no text nor
-/// title) are skipped and counted.
-pub fn entries_to_posts(source: &Source, entries: Vec<FeedEntry>, now: DateTime<Utc>) -> (Vec<PostInput>, usize) {
-    let host = crate::model::integrations::url_host(&source.url).unwrap_or("feed").to_owned();
-    let mut posts = Vec::with_capacity(entries.len());
-    let mut skipped = 0;
-    for e in entries {
-        let text = e.text.filter(|t| !t.trim().is_empty()).or_else(|| e.title.clone());
-        let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
-            skipped += 1;
-            continue;
-        };
-        let published_at = e.published_at.filter(|t| *t <= now).unwrap_or(now);
-        let post = PostInput {
-            external_id: clip(&e.id, 200),
-            platform: source.platform.clone(),
-            source_type: source.source_type,
-            url: e.url.filter(|u| u.len() <= 2048 && (u.starts_with("https://") || u.starts_with("http://"))),
-            title: e.title.map(|t| clip(&t, 1000)),
-            text: Some(clip(&text, crate::model::mention::TEXT_MAX_CHARS)),
-            language: None,
-            published_at,
-            author: Author {
-                external_id: None,
-                handle: clip(e.author.as_deref().filter(|a| !a.trim().is_empty()).unwrap_or(&host), 200),
-                name: None,
-                followers: None,
-            },
-            likes: None,
-            comments: None,
-            reposts: None,
-            views: None,
-            reach: None,
-            sentiment: None,
-            brand_id: None,
-        };
-        if check_batch(std::slice::from_ref(&post), &Default::default(), now).is_empty() {
-            posts.push(post);
-        } else {
-            skipped += 1;
+impl ConnectorError {
+    /// When to poll again, if the platform said (sooner is pointless).
+    pub fn retry_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            ConnectorError::RateLimited { retry_after } => {
+                Some(now + chrono::Duration::from_std(*retry_after).unwrap_or(chrono::Duration::zero()))
+            }
+            ConnectorError::QuotaExhausted { until } => Some(*until),
+            _ => None,
         }
     }
-    (posts, skipped)
+
+    /// The poll outcome it is counted as.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            ConnectorError::RateLimited { .. } | ConnectorError::QuotaExhausted { .. } => "rate_limited",
+            ConnectorError::Auth(_) => "auth_failed",
+            ConnectorError::NotFound(_) => "not_found",
+            ConnectorError::Transient(_) => "failed",
+        }
+    }
+}
+
+/// Whether one post is valid as a post of any batch: connectors build
+/// posts from what platforms give, and an invalid one is skipped, not
+/// allowed to fail the whole poll.
+pub fn is_valid_post(post: &PostInput, now: DateTime<Utc>) -> bool {
+    check_batch(std::slice::from_ref(post), &Default::default(), now).is_empty()
 }

@@ -15,8 +15,8 @@ use crate::model::access::{
 use crate::model::tenant::{Tenant, TenantPatch, check_name};
 use crate::page::{Page, PageRequest};
 use crate::ports::{
-    ApiKeyRepository, BrandRepository, Clock, PasswordHasher, SecretSource, SessionRepository, TenantRepository,
-    UserRepository,
+    ApiKeyRepository, BrandRepository, Clock, Lookups, PasswordHasher, SecretSource, SessionRepository,
+    TenantRepository, UserRepository,
 };
 
 /// How long a refresh token lives (it is rotated at every use).
@@ -36,6 +36,8 @@ pub struct AccessService {
     pub hasher: Arc<dyn PasswordHasher>,
     pub secrets: Arc<dyn SecretSource>,
     pub clock: Arc<dyn Clock>,
+    /// Forgotten here whenever a caller's rights or a tenant's zone change.
+    pub lookups: Arc<dyn Lookups>,
 }
 
 pub struct SignupInput {
@@ -129,7 +131,9 @@ impl AccessService {
             return Err(DomainError::Unauthenticated(BAD_REFRESH));
         }
         if token.used_at.is_some() {
+            // A reused refresh token ends the login: its access tokens stop now.
             self.sessions.revoke_session(tenant, session.id, now).await?;
+            self.lookups.forget_callers();
             return Err(DomainError::Unauthenticated(BAD_REFRESH));
         }
         let user = self
@@ -140,7 +144,9 @@ impl AccessService {
         let (next, next_secret) = self.new_refresh(&user, session.id, now);
         if !self.sessions.rotate_refresh(tenant, token.id, &next, now).await? {
             // Lost a race against another use of the same token: a replay.
+            // A reused refresh token ends the login: its access tokens stop now.
             self.sessions.revoke_session(tenant, session.id, now).await?;
+            self.lookups.forget_callers();
             return Err(DomainError::Unauthenticated(BAD_REFRESH));
         }
         Ok(Login { user, session: session.id, refresh_token: next_secret })
@@ -196,6 +202,7 @@ impl AccessService {
     pub async fn update_tenant(&self, who: &Principal, patch: TenantPatch) -> DomainResult<Tenant> {
         let tenant = patch.apply(self.tenants.get_tenant(who.tenant_id).await?)?;
         self.tenants.update_tenant(&tenant).await?;
+        self.lookups.forget_zone(who.tenant_id);
         Ok(tenant)
     }
 
@@ -271,6 +278,7 @@ impl AccessService {
         };
         user.updated_at = self.clock.now();
         self.users.update_user(who.tenant_id, &user, hash.as_deref()).await?;
+        self.lookups.forget_callers();
         Ok(user)
     }
 
@@ -278,7 +286,9 @@ impl AccessService {
         let user = self.users.get_user(who.tenant_id, id).await?;
         check_may_manage(who, &user)?;
         self.keep_an_owner(who.tenant_id, id).await?;
-        self.users.delete_user(who.tenant_id, id).await
+        self.users.delete_user(who.tenant_id, id).await?;
+        self.lookups.forget_callers();
+        Ok(())
     }
 
     pub async fn list_api_keys(&self, who: &Principal, page: PageRequest) -> DomainResult<Page<ApiKey>> {
@@ -318,7 +328,9 @@ impl AccessService {
                 key.role.as_str()
             )));
         }
-        self.keys.delete_api_key(who.tenant_id, id).await
+        self.keys.delete_api_key(who.tenant_id, id).await?;
+        self.lookups.forget_callers();
+        Ok(())
     }
 
     fn new_session(&self, user: &User, now: DateTime<Utc>) -> (Session, RefreshToken, String) {

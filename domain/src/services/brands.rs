@@ -8,15 +8,17 @@ use crate::model::access::{BrandScope, Principal};
 use crate::model::brand::{Backfill, Brand, BrandInput, BrandPatch};
 use crate::model::mention::Post;
 use crate::page::{Page, PageRequest};
-use crate::ports::{BrandQuery, BrandRepository, Clock, MatcherFactory, MentionRepository, ReportCache};
+use crate::ports::{BrandQuery, BrandRepository, Clock, InboxRepository, Lookups, MatcherFactory, ReportCache};
 
 pub struct BrandService {
     pub brands: Arc<dyn BrandRepository>,
     /// Stored posts, for previews without texts.
-    pub posts: Arc<dyn MentionRepository>,
+    pub posts: Arc<dyn InboxRepository>,
     pub matchers: Arc<dyn MatcherFactory>,
     pub cache: Arc<dyn ReportCache>,
     pub clock: Arc<dyn Clock>,
+    /// A deleted brand is forgotten here at once.
+    pub lookups: Arc<dyn Lookups>,
 }
 
 /// A query to try before saving it, on given texts.
@@ -183,6 +185,7 @@ impl BrandService {
     pub async fn delete(&self, who: &Principal, id: BrandId) -> DomainResult<()> {
         self.get(who, id).await?;
         self.brands.delete_brand(who.tenant_id, id, self.clock.now()).await?;
+        self.lookups.forget_brand(who.tenant_id, id);
         self.cache.invalidate(who.tenant_id).await;
         Ok(())
     }

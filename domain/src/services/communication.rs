@@ -11,11 +11,11 @@ use crate::model::communication::{
     ResponseInput, ResponseTemplate, TemplateInput, TemplatePatch,
 };
 use crate::page::{Page, PageRequest};
-use crate::ports::{BrandRepository, Clock, CommunicationRepository, MentionRepository, ReportCache};
+use crate::ports::{BrandRepository, Clock, CommunicationRepository, InboxRepository, ReportCache};
 
 pub struct CommunicationService {
     pub repo: Arc<dyn CommunicationRepository>,
-    pub mentions: Arc<dyn MentionRepository>,
+    pub mentions: Arc<dyn InboxRepository>,
     pub brands: Arc<dyn BrandRepository>,
     pub cache: Arc<dyn ReportCache>,
     pub clock: Arc<dyn Clock>,

@@ -12,23 +12,43 @@ use crate::model::mention::{
     SentimentLabel, SentimentOrigin, check_batch, check_tags,
 };
 use crate::ports::{
-    BrandMatcher, BrandQuery, BrandRepository, Clock, IngestOutcome, MatcherFactory, MentionFields, MentionRepository,
-    ReportCache, SentimentAnalyzer, TextToScore, UserRepository,
+    BackfillRepository, BrandMatcher, BrandQuery, BrandRepository, Clock, InboxRepository, IngestOutcome,
+    IngestRepository, MatcherFactory, MentionFields, ReportCache, SentimentAnalyzer, Telemetry, TextToScore,
+    UserRepository,
 };
+use crate::services::alerts::AlertService;
 use crate::text::detect_language;
 use chrono::SubsecRound;
 
 pub struct MentionService {
-    pub mentions: Arc<dyn MentionRepository>,
+    ports: MentionPorts,
+    /// Each tenant's compiled queries, keyed by its brand version, so a
+    /// change on any replica is seen by the next batch on every replica.
+    compiled: Mutex<HashMap<TenantId, CompiledQueries>>,
+}
+
+/// What the mention pipeline is wired to.
+pub struct MentionPorts {
+    pub ingests: Arc<dyn IngestRepository>,
+    pub inbox: Arc<dyn InboxRepository>,
+    pub backfills: Arc<dyn BackfillRepository>,
     pub brands: Arc<dyn BrandRepository>,
     pub users: Arc<dyn UserRepository>,
     pub matchers: Arc<dyn MatcherFactory>,
     pub analyzer: Arc<dyn SentimentAnalyzer>,
     pub cache: Arc<dyn ReportCache>,
     pub clock: Arc<dyn Clock>,
-    /// Each tenant's compiled queries, keyed by its brand version, so a
-    /// change on any replica is seen by the next batch on every replica.
-    compiled: Mutex<HashMap<TenantId, CompiledQueries>>,
+    /// Checked after every ingest: a spike a batch made fires at once.
+    pub alerts: Arc<AlertService>,
+    pub telemetry: Arc<dyn Telemetry>,
+}
+
+impl std::ops::Deref for MentionService {
+    type Target = MentionPorts;
+
+    fn deref(&self) -> &MentionPorts {
+        &self.ports
+    }
 }
 
 /// A tenant's matcher and the brand version it was compiled from.
@@ -38,27 +58,19 @@ type CompiledQueries = (i64, Arc<dyn BrandMatcher>);
 const BACKFILL_PAGE: u32 = 1000;
 
 impl MentionService {
-    pub fn new(
-        mentions: Arc<dyn MentionRepository>,
-        brands: Arc<dyn BrandRepository>,
-        users: Arc<dyn UserRepository>,
-        matchers: Arc<dyn MatcherFactory>,
-        analyzer: Arc<dyn SentimentAnalyzer>,
-        cache: Arc<dyn ReportCache>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self { mentions, brands, users, matchers, analyzer, cache, clock, compiled: Mutex::new(HashMap::new()) }
+    pub fn new(ports: MentionPorts) -> Self {
+        Self { ports, compiled: Mutex::new(HashMap::new()) }
     }
 
     /// The tenant's compiled queries and the brand version they are of.
     async fn matcher(&self, tenant: TenantId) -> DomainResult<CompiledQueries> {
-        let version = self.mentions.brand_version(tenant).await?;
+        let version = self.ingests.brand_version(tenant).await?;
         if let Some((v, m)) = self.compiled.lock().expect("matcher cache").get(&tenant)
             && *v == version
         {
             return Ok((version, m.clone()));
         }
-        let queries = self.mentions.brand_queries(tenant).await?;
+        let queries = self.ingests.brand_queries(tenant).await?;
         let matcher: Arc<dyn BrandMatcher> = Arc::from(self.matchers.compile(queries));
         self.compiled.lock().expect("matcher cache").insert(tenant, (version, matcher.clone()));
         Ok((version, matcher))
@@ -68,16 +80,28 @@ impl MentionService {
     /// (422, every error naming its item); otherwise new posts are stored once,
     /// matched against every brand of the tenant (or linked to `brand_id`),
     /// scored, and each match becomes a mention with the next `seq`.
+    ///
+    /// Every way posts come in takes this one path (a pushed batch, each
+    /// connector's poll, a platform's callback): then the stored batch is
+    /// counted for the operators, and the tenant's alert rules are checked
+    /// for the brands it touched (a failure there does not fail the batch:
+    /// the brand's next batch checks again).
     pub async fn ingest(&self, who: &Principal, items: Vec<PostInput>) -> DomainResult<(usize, IngestOutcome)> {
         self.ingest_for(who.tenant_id, items).await
     }
 
-    /// `ingest` for the tenant's own pull connectors (no caller to scope).
-    pub async fn ingest_for(
-        &self,
-        tenant: TenantId,
-        mut items: Vec<PostInput>,
-    ) -> DomainResult<(usize, IngestOutcome)> {
+    /// `ingest` for the tenant's own connectors (no caller to scope).
+    pub async fn ingest_for(&self, tenant: TenantId, items: Vec<PostInput>) -> DomainResult<(usize, IngestOutcome)> {
+        let (received, outcome) = self.store_batch(tenant, items).await?;
+        self.telemetry.ingested(received, outcome.duplicates, outcome.unmatched, outcome.created.len());
+        if let Err(e) = self.alerts.evaluate(tenant, &outcome.brands).await {
+            tracing::warn!(%tenant, error = %e, "checking alert rules after ingest failed");
+        }
+        Ok((received, outcome))
+    }
+
+    /// Validates, deduplicates, matches, scores and stores one batch.
+    async fn store_batch(&self, tenant: TenantId, mut items: Vec<PostInput>) -> DomainResult<(usize, IngestOutcome)> {
         let now = self.clock.now();
         let named: Vec<BrandId> = items.iter().filter_map(|p| p.brand_id).collect::<HashSet<_>>().into_iter().collect();
         let unknown: HashSet<BrandId> = self.brands.missing_brands(tenant, &named).await?.into_iter().collect();
@@ -134,7 +158,7 @@ impl MentionService {
                 self.score(tenant, &mut posts, &folded, &unscored).await;
                 // Scoring takes a while (a model service, the tenant's model
                 // read): the brand queries may have changed since matching.
-                if self.mentions.brand_version(tenant).await? != version {
+                if self.ingests.brand_version(tenant).await? != version {
                     continue;
                 }
             }
@@ -161,7 +185,7 @@ impl MentionService {
                     NewPost { post: post.clone(), folded_text: folded_text.clone(), mentions }
                 })
                 .collect();
-            outcome = self.mentions.ingest(tenant, batch, version).await?;
+            outcome = self.ingests.ingest(tenant, batch, version).await?;
             if outcome.is_some() {
                 break;
             }
@@ -218,11 +242,11 @@ impl MentionService {
         order: MentionOrder,
         limit: u32,
     ) -> DomainResult<Vec<Mention>> {
-        self.mentions.list_mentions(who.tenant_id, &Self::scoped(who, filter), order, limit).await
+        self.inbox.list_mentions(who.tenant_id, &Self::scoped(who, filter), order, limit).await
     }
 
     pub async fn get(&self, who: &Principal, id: MentionId) -> DomainResult<Mention> {
-        let m = self.mentions.get_mention(who.tenant_id, id).await?;
+        let m = self.inbox.get_mention(who.tenant_id, id).await?;
         if !who.scope.allows(m.brand_id) {
             return Err(DomainError::NotFound("mention"));
         }
@@ -259,18 +283,24 @@ impl MentionService {
             assignee: patch.assignee_id.is_some(),
             tags: patch.tags.is_some(),
         };
-        self.mentions.update_mention(who.tenant_id, &m, fields).await?;
+        self.inbox.update_mention(who.tenant_id, &m, fields).await?;
         if patch.sentiment.is_some() {
             self.cache.invalidate(who.tenant_id).await;
         }
         // As stored: another person may have changed other fields meanwhile.
-        self.mentions.get_mention(who.tenant_id, id).await
+        self.inbox.get_mention(who.tenant_id, id).await
     }
 
     /// Runs one pending backfill, if any; `true` when one ran.
-    pub async fn backfill_once(&self) -> DomainResult<bool> {
+    ///
+    /// `stopping` is asked between pages: when it answers `true` (the
+    /// process is shutting down) the run stops after the page it wrote —
+    /// every page is applied whole, in one transaction — and hands its claim
+    /// back, so the next start resumes it at once. Backfill is idempotent
+    /// page by page, so the resumed run only adds what is still missing.
+    pub async fn backfill_once(&self, stopping: &(dyn Fn() -> bool + Send + Sync)) -> DomainResult<bool> {
         let now = self.clock.now();
-        let Some(mut claim) = self.mentions.claim_backfill(now, now - chrono::Duration::minutes(5)).await? else {
+        let Some(mut claim) = self.backfills.claim_backfill(now, now - chrono::Duration::minutes(5)).await? else {
             return Ok(false);
         };
         let brand = match self.brands.get_brand(claim.tenant_id, claim.brand_id).await {
@@ -287,7 +317,7 @@ impl MentionService {
         let (mut added, mut removed) = (0, 0);
         let mut after = None;
         loop {
-            let page = self.mentions.post_texts(claim.tenant_id, after, BACKFILL_PAGE).await?;
+            let page = self.backfills.post_texts(claim.tenant_id, after, BACKFILL_PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
             let checked: Vec<PostId> = page.iter().map(|p| p.id).collect();
@@ -322,20 +352,30 @@ impl MentionService {
                     )
                 })
                 .collect();
-            let (a, r) = self.mentions.apply_backfill(claim.tenant_id, brand.id, &checked, matched).await?;
+            let (a, r) = self.backfills.apply_backfill(claim.tenant_id, brand.id, &checked, matched).await?;
             added += a;
             removed += r;
             if (page.len() as u32) < BACKFILL_PAGE {
                 break;
             }
+            if stopping() {
+                self.backfills.release_backfill(claim).await?;
+                if added + removed > 0 {
+                    self.cache.invalidate(claim.tenant_id).await;
+                }
+                return Ok(true);
+            }
             // A long run keeps its claim; a lost one (taken over as stale,
             // or the query changed) stops here and leaves the rest to its
             // new owner.
-            if !self.mentions.renew_backfill(&mut claim, self.clock.now()).await? {
+            if !self.backfills.renew_backfill(&mut claim, self.clock.now()).await? {
+                if added + removed > 0 {
+                    self.cache.invalidate(claim.tenant_id).await;
+                }
                 return Ok(true);
             }
         }
-        self.mentions.finish_backfill(claim, added, removed, self.clock.now()).await?;
+        self.backfills.finish_backfill(claim, added, removed, self.clock.now()).await?;
         if added + removed > 0 {
             self.cache.invalidate(claim.tenant_id).await;
         }

@@ -2,6 +2,7 @@
 //! formulas are `crate::metrics`; this service only gathers and buckets.
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -14,8 +15,9 @@ use crate::model::competitor_set::CompetitorSet;
 use crate::model::mention::{SentimentLabel, SourceType};
 use crate::page::PageRequest;
 use crate::ports::{
-    AnsweredQuery, AuthorQuery, AuthorRow, BrandRepository, CommunicationRepository, CompetitorSetRepository,
-    MentionRepository, RollupGroup, RollupQuery, RollupRow, TenantRepository,
+    AnsweredQuery, AuthorQuery, AuthorRow, BrandRepository, CachedReport, CommunicationRepository,
+    CompetitorSetRepository, Lookups, ReportCache, ReportCodec, RollupGroup, RollupQuery, RollupReader, RollupRow,
+    Telemetry, TenantRepository,
 };
 
 /// The common parameters of every report.
@@ -69,8 +71,19 @@ pub struct EngagementReport {
     pub series: Vec<(DateTime<Utc>, EngagementSums)>,
 }
 
+/// How long a computed report is kept; any write to its inputs retires it
+/// sooner (every service that changes what reports read invalidates the
+/// tenant's reports).
+pub const REPORT_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
 pub struct ReportService {
-    pub mentions: Arc<dyn MentionRepository>,
+    pub rollups: Arc<dyn RollupReader>,
+    /// Computed reports, kept per tenant.
+    pub cache: Arc<dyn ReportCache>,
+    pub codec: Arc<dyn ReportCodec>,
+    /// Brands known to exist and tenants' zones, remembered a few seconds.
+    pub lookups: Arc<dyn Lookups>,
+    pub telemetry: Arc<dyn Telemetry>,
     /// Official answers, for the response report.
     pub answers: Arc<dyn CommunicationRepository>,
     pub brands: Arc<dyn BrandRepository>,
@@ -114,15 +127,49 @@ impl Split {
 impl ReportService {
     /// The tenant's zone: the default `tz` of reports.
     pub async fn default_tz(&self, who: &Principal) -> DomainResult<String> {
-        Ok(self.tenants.get_tenant(who.tenant_id).await?.timezone)
+        if let Some(zone) = self.lookups.zone(who.tenant_id) {
+            return Ok(zone);
+        }
+        let zone = self.tenants.get_tenant(who.tenant_id).await?.timezone;
+        self.lookups.remember_zone(who.tenant_id, &zone);
+        Ok(zone)
     }
 
-    /// A brand the caller may see (404 otherwise).
+    /// A brand the caller may see (404 otherwise). The scope is checked in
+    /// memory; that the brand exists is remembered a few seconds.
     pub async fn check_brand(&self, who: &Principal, brand: BrandId) -> DomainResult<()> {
         if !who.scope.allows(brand) {
             return Err(DomainError::NotFound("brand"));
         }
-        self.brands.get_brand(who.tenant_id, brand).await.map(|_| ())
+        if self.lookups.brand_exists(who.tenant_id, brand) {
+            return Ok(());
+        }
+        self.brands.get_brand(who.tenant_id, brand).await?;
+        self.lookups.remember_brand(who.tenant_id, brand);
+        Ok(())
+    }
+
+    /// A report from the cache, or computed by `compute` and kept. Access
+    /// has been checked before, so the key needs only the tenant, the
+    /// request (`path`, `query`) and `variant` (what else the answer
+    /// depends on: the resolved zone, the format).
+    pub async fn cached(
+        &self,
+        who: &Principal,
+        (path, query): (&str, &str),
+        variant: &str,
+        compute: impl Future<Output = DomainResult<Vec<u8>>>,
+    ) -> DomainResult<CachedReport> {
+        // `v3` names the entry's layout (the codec's).
+        let key = format!("v3:{path}?{query}&*={variant}");
+        if let Some(found) = self.cache.get(who.tenant_id, &key).await.and_then(|stored| self.codec.decode(stored)) {
+            self.telemetry.report_cache(true);
+            return Ok(found);
+        }
+        self.telemetry.report_cache(false);
+        let stored: Arc<[u8]> = self.codec.encode(compute.await?).into();
+        self.cache.put(who.tenant_id, &key, &stored, REPORT_TTL).await;
+        self.codec.decode(stored).ok_or_else(|| DomainError::Internal("a report entry did not read back".into()))
     }
 
     /// A set the caller may see: a client sees the sets of its brands.
@@ -151,7 +198,7 @@ impl ReportService {
             sentiment,
             group,
         };
-        self.mentions.rollups(who.tenant_id, &q).await
+        self.rollups.rollups(who.tenant_id, &q).await
     }
 
     /// Share of Voice of every brand of the set (`sentiment`: of positive or
@@ -413,7 +460,7 @@ impl ReportService {
                 },
             )
             .await?;
-        let negative = self.mentions.most_engaged_negative(who.tenant_id, brand, p.period.from, p.period.to, 5).await?;
+        let negative = self.rollups.most_engaged_negative(who.tenant_id, brand, p.period.from, p.period.to, 5).await?;
         let findings = findings(FindingsInput {
             brand,
             name: &name,
@@ -443,7 +490,7 @@ impl ReportService {
     /// mentions, reach, engagement, or negative mentions (repeat complainers).
     /// Counted over the UTC days that overlap the period.
     pub async fn authors(&self, who: &Principal, brand: BrandId, q: &AuthorQuery) -> DomainResult<Vec<AuthorRow>> {
-        self.mentions.top_authors(who.tenant_id, brand, q).await
+        self.rollups.top_authors(who.tenant_id, brand, q).await
     }
 
     /// Response rate and time. Official answers are logged by the

@@ -8,7 +8,7 @@ use crate::model::access::Principal;
 use crate::model::brand::ISO_639_1;
 use crate::model::mention::Sentiment;
 use crate::model::sentiment::{ModelEndpoint, ModelState};
-use crate::ports::{SentimentAnalyzer, SentimentRepository, TextToScore};
+use crate::ports::{SentimentAnalyzer, SentimentRepository, SentimentTrainer, TextToScore};
 
 /// Texts per `analyze` call, and characters per text.
 pub const ANALYZE_MAX_TEXTS: usize = 100;
@@ -17,11 +17,22 @@ pub const ANALYZE_MAX_CHARS: usize = 20_000;
 pub struct SentimentService {
     pub repo: Arc<dyn SentimentRepository>,
     pub analyzer: Arc<dyn SentimentAnalyzer>,
+    pub trainer: Arc<dyn SentimentTrainer>,
     /// `SMRM_OUTBOUND_ALLOW_PRIVATE`.
     pub allow_private: bool,
 }
 
 impl SentimentService {
+    /// The built-in weights' version.
+    pub fn builtin_version(&self) -> String {
+        self.trainer.builtin_version()
+    }
+
+    /// Trains one due tenant adaptation, if any (the adaptation worker).
+    pub async fn adapt_once(&self) -> DomainResult<bool> {
+        self.trainer.adapt_once().await
+    }
+
     pub async fn state(&self, who: &Principal) -> DomainResult<ModelState> {
         self.repo.model_state(who.tenant_id).await
     }

@@ -1,20 +1,25 @@
 //! Pull sources: managed over the API, polled by a background worker no
-//! more often than each asks, with conditional GETs; their entries go
-//! through the mention pipeline like pushed posts.
+//! more often than each asks, through the connector of their kind; what a
+//! connector fetches goes through the one mention pipeline like pushed posts.
 
 use std::sync::Arc;
 
-use crate::error::DomainResult;
-use crate::ids::{BrandId, SourceId};
+use crate::error::{DomainError, DomainResult, Violations};
+use crate::ids::SourceId;
 use crate::model::access::Principal;
 use crate::model::mention::BATCH_MAX;
-use crate::model::sources::{FetchOutcome, Source, SourceInput, SourcePatch, Validators, entries_to_posts};
+use crate::model::sources::{Cursor, Source, SourceInput, SourcePatch, is_valid_post};
 use crate::page::{Page, PageRequest};
-use crate::ports::{Clock, FeedFetcher, PollRecord, SourceRepository};
+use crate::ports::{Clock, Connectors, PollRecord, SourceRepository, Telemetry};
 use crate::services::mentions::MentionService;
 
 pub struct SourceService {
     pub repo: Arc<dyn SourceRepository>,
+    /// One per kind of source; a kind without one cannot be created.
+    pub connectors: Connectors,
+    /// Where fetched posts go: the same ingest as a pushed batch.
+    pub mentions: Arc<MentionService>,
+    pub telemetry: Arc<dyn Telemetry>,
     pub clock: Arc<dyn Clock>,
     /// `SMRM_SOURCE_MIN_POLL_SECONDS`.
     pub min_poll_seconds: u64,
@@ -25,7 +30,8 @@ pub struct SourceService {
 /// What a poll did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PollResult {
-    /// `fetched`, `not_modified` or `failed`.
+    /// `fetched`, `not_modified`, or what went wrong (`failed`,
+    /// `rate_limited`, `auth_failed`, `not_found`).
     pub status: &'static str,
     /// Mentions created.
     pub created: u64,
@@ -35,15 +41,24 @@ pub struct PollResult {
     pub duplicates: u64,
     /// New posts that matched no brand.
     pub unmatched: u64,
-    /// Entries that made no valid post (neither text nor title).
+    /// Items that made no valid post.
     pub skipped: u64,
-    /// Brands that got new mentions (for the alert rules).
-    pub brands: Vec<BrandId>,
 }
 
 impl SourceService {
-    pub async fn create(&self, who: &Principal, input: SourceInput) -> DomainResult<Source> {
+    /// The input checked for every source, then by its kind's connector.
+    fn check(&self, input: SourceInput) -> DomainResult<SourceInput> {
         let input = input.validate(self.min_poll_seconds, self.allow_private)?;
+        let Some(connector) = self.connectors.get(input.kind) else {
+            return Err(DomainError::invalid("kind", "no connector for this kind of source is enabled on this server"));
+        };
+        let mut v = Violations::new();
+        connector.check(&input, &mut v);
+        v.finish(input)
+    }
+
+    pub async fn create(&self, who: &Principal, input: SourceInput) -> DomainResult<Source> {
+        let input = self.check(input)?;
         let now = self.clock.now();
         let s = Source {
             id: SourceId::new(),
@@ -80,7 +95,7 @@ impl SourceService {
     /// takes effect from the next poll.
     pub async fn update(&self, who: &Principal, id: SourceId, patch: SourcePatch) -> DomainResult<Source> {
         let current = self.repo.get_source(who.tenant_id, id).await?;
-        let input = patch.merged(&current).validate(self.min_poll_seconds, self.allow_private)?;
+        let input = self.check(patch.merged(&current))?;
         let now = self.clock.now();
         let next_poll_at = if input.url != current.url { now } else { current.next_poll_at };
         let s = Source {
@@ -102,71 +117,67 @@ impl SourceService {
     }
 
     /// Claims the sources due now (see `SourceRepository::claim_due`).
-    pub async fn claim(&self, limit: u64) -> DomainResult<Vec<(Source, Validators)>> {
+    pub async fn claim(&self, limit: u64) -> DomainResult<Vec<(Source, Option<Cursor>)>> {
         self.repo.claim_due(self.clock.now(), limit).await
     }
 
-    /// Polls one claimed source: fetches it conditionally, ingests its
-    /// entries (already stored ones are duplicates, so an entry makes its
-    /// mentions once), and records the outcome on the source.
-    pub async fn poll(
-        &self,
-        fetcher: &dyn FeedFetcher,
-        mentions: &MentionService,
-        source: &Source,
-        validators: &Validators,
-    ) -> DomainResult<PollResult> {
+    /// Polls one claimed source: its connector fetches from the cursor, the
+    /// posts are ingested (already stored ones are duplicates, so a post
+    /// makes its mentions once), and the outcome and the next cursor are
+    /// recorded on the source. A platform that asks to wait (a rate limit,
+    /// a spent quota) is not polled again before then.
+    pub async fn poll(&self, source: &Source, cursor: Option<&Cursor>) -> DomainResult<PollResult> {
         let tenant = source.tenant_id;
-        let outcome = fetcher.fetch(&source.url, validators).await;
-        let now = self.clock.now();
-        let mut result = PollResult {
-            status: "fetched",
-            created: 0,
-            created_posts: 0,
-            duplicates: 0,
-            unmatched: 0,
-            skipped: 0,
-            brands: Vec::new(),
+        let fetched = match self.connectors.get(source.kind) {
+            Some(connector) => connector.fetch(source, cursor).await,
+            None => Err(crate::model::sources::ConnectorError::Transient(format!(
+                "no connector for `{}` sources is enabled on this server",
+                source.kind.as_str()
+            ))),
         };
-        let record = match outcome {
-            FetchOutcome::NotModified => {
+        let now = self.clock.now();
+        let mut result =
+            PollResult { status: "fetched", created: 0, created_posts: 0, duplicates: 0, unmatched: 0, skipped: 0 };
+        let record = match fetched {
+            Err(e) => {
+                result.status = e.outcome();
+                PollRecord {
+                    polled_at: now,
+                    error: Some(e.to_string()),
+                    cursor: None,
+                    posts_created: 0,
+                    retry_at: e.retry_at(now),
+                }
+            }
+            Ok(f) if f.unchanged => {
                 result.status = "not_modified";
-                PollRecord { polled_at: now, error: None, validators: None, posts_created: 0 }
+                PollRecord { polled_at: now, error: None, cursor: None, posts_created: 0, retry_at: None }
             }
-            FetchOutcome::Failed(e) => {
-                result.status = "failed";
-                PollRecord { polled_at: now, error: Some(e), validators: None, posts_created: 0 }
-            }
-            FetchOutcome::Entries { entries, etag, last_modified } => {
-                let (posts, skipped) = entries_to_posts(source, entries, now);
+            Ok(f) => {
+                let total = f.posts.len();
+                let posts: Vec<_> = f.posts.into_iter().filter(|p| is_valid_post(p, now)).collect();
+                result.skipped = f.skipped + (total - posts.len()) as u64;
                 let mut error = None;
-                let mut brands = std::collections::BTreeSet::new();
                 for chunk in posts.chunks(BATCH_MAX) {
-                    match mentions.ingest_for(tenant, chunk.to_vec()).await {
+                    match self.mentions.ingest_for(tenant, chunk.to_vec()).await {
                         Ok((received, o)) => {
                             result.created += o.created.len() as u64;
                             result.duplicates += o.duplicates as u64;
                             result.unmatched += o.unmatched as u64;
                             result.created_posts += (received - o.duplicates) as u64;
-                            brands.extend(o.brands);
                         }
                         Err(e) => {
-                            error = Some(format!("storing the entries failed: {e}"));
+                            error = Some(format!("storing the posts failed: {e}"));
                             break;
                         }
                     }
                 }
-                result.brands = brands.into_iter().collect();
-                result.skipped = skipped as u64;
-                // Keep the old validators after a failure, so the entries are fetched again.
-                let validators = if error.is_some() && result.created == 0 {
-                    None
-                } else {
-                    Some(Validators { etag, last_modified })
-                };
-                PollRecord { polled_at: now, error, validators, posts_created: result.created }
+                // Keep the old cursor after a failure, so the posts are fetched again.
+                let cursor = if error.is_some() && result.created == 0 { None } else { f.next };
+                PollRecord { polled_at: now, error, cursor, posts_created: result.created, retry_at: None }
             }
         };
+        self.telemetry.source_polled(result.status);
         self.repo.record_poll(tenant, source.id, &record).await?;
         Ok(result)
     }

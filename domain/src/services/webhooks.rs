@@ -12,7 +12,7 @@ use crate::model::integrations::{
     Attempt, Message, PREVIOUS_SECRET_HOURS, SendOutcome, Webhook, WebhookInput, WebhookPatch, next_attempt,
 };
 use crate::page::{Page, PageRequest};
-use crate::ports::{Clock, EventPayloads, Outgoing, SecretSource, WebhookRepository, WebhookSender};
+use crate::ports::{Clock, EventPayloads, Outgoing, SecretSource, Telemetry, WebhookRepository, WebhookSender};
 
 /// How long a worker owns the messages it claimed: longer than an attempt
 /// can take (the sender's timeouts), so a live worker never loses one.
@@ -23,6 +23,9 @@ pub struct WebhookService {
     pub payloads: Arc<dyn EventPayloads>,
     pub secrets: Arc<dyn SecretSource>,
     pub clock: Arc<dyn Clock>,
+    /// The HTTP client that signs and sends (one per process).
+    pub sender: Arc<dyn WebhookSender>,
+    pub telemetry: Arc<dyn Telemetry>,
     /// Seconds after the 1st, 2nd, … failed attempt (`SMRM_WEBHOOK_RETRY_SECONDS`).
     pub retry_seconds: Vec<u64>,
     /// `SMRM_OUTBOUND_ALLOW_PRIVATE`.
@@ -106,8 +109,20 @@ impl WebhookService {
     /// Makes one attempt at a claimed message and records it: delivered,
     /// due again on the retry schedule, or failed for good, which disables
     /// the endpoint (as does a `410 Gone`). Returns the attempt's outcome
-    /// (`None`: no attempt, the message was dropped).
-    pub async fn deliver(&self, sender: &dyn WebhookSender, m: Message) -> DomainResult<Option<SendOutcome>> {
+    /// (`None`: no attempt, the message was dropped), counted for the operators.
+    pub async fn deliver(&self, m: Message) -> DomainResult<Option<SendOutcome>> {
+        let result = self.attempt(m).await;
+        self.telemetry.webhook_attempted(match &result {
+            Ok(Some(SendOutcome::Delivered(_))) => "delivered",
+            Ok(Some(SendOutcome::Rejected(_))) => "rejected",
+            Ok(Some(SendOutcome::Failed(_))) => "failed",
+            Ok(None) => "dropped",
+            Err(_) => "error",
+        });
+        result
+    }
+
+    async fn attempt(&self, m: Message) -> DomainResult<Option<SendOutcome>> {
         let tenant = m.tenant_id;
         let w = match self.repo.get_webhook(tenant, m.webhook_id).await {
             Ok(w) => w,
@@ -135,7 +150,8 @@ impl WebhookService {
         };
         let now = self.clock.now();
         let secrets = self.repo.secrets(tenant, w.id).await?.signing(now);
-        let outcome = sender
+        let outcome = self
+            .sender
             .send(&Outgoing {
                 url: &w.url,
                 message_id: m.id,

@@ -19,7 +19,9 @@ use smrm_domain::error::{DomainError, DomainResult};
 use smrm_domain::ids::TenantId;
 use smrm_domain::model::mention::{Sentiment, SentimentLabel, SentimentOrigin};
 use smrm_domain::model::sentiment::{ADAPTATION_MAX_CORRECTIONS, ModelEndpoint};
-use smrm_domain::ports::{Clock, SentimentAnalyzer, SentimentRepository, TextToScore};
+use smrm_domain::ports::{Clock, SentimentAnalyzer, SentimentRepository, SentimentTrainer, TextToScore};
+
+use crate::outbound::{Http, read_limited};
 
 use super::BuiltinSentiment;
 use super::model::Adaptation;
@@ -35,7 +37,7 @@ pub struct TenantSentiment {
     adaptations: moka::sync::Cache<TenantId, (i64, Arc<Adaptation>)>,
     /// The operator's model service, for tenants that name none.
     default_endpoint: Option<ModelEndpoint>,
-    allow_private: bool,
+    http: Http,
 }
 
 impl TenantSentiment {
@@ -44,9 +46,9 @@ impl TenantSentiment {
         repo: Arc<dyn SentimentRepository>,
         clock: Arc<dyn Clock>,
         default_endpoint: Option<ModelEndpoint>,
-        allow_private: bool,
+        http: Http,
     ) -> Self {
-        Self { shared, repo, clock, adaptations: moka::sync::Cache::new(10_000), default_endpoint, allow_private }
+        Self { shared, repo, clock, adaptations: moka::sync::Cache::new(10_000), default_endpoint, http }
     }
 
     /// The tenant's adaptation at `version` (0: none).
@@ -79,10 +81,23 @@ impl TenantSentiment {
             }
         }
     }
+}
+
+/// The built-in weights' version: the start of their SHA-256.
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(super::SHIPPED_WEIGHTS).iter().take(8).map(|b| format!("{b:02x}")).collect()
+});
+
+#[async_trait]
+impl SentimentTrainer for TenantSentiment {
+    fn builtin_version(&self) -> String {
+        VERSION.clone()
+    }
 
     /// Trains the adaptation of one tenant whose corrections moved on, if
     /// any; `true` when one ran. The training runs off the async workers.
-    pub async fn adapt_once(&self) -> DomainResult<bool> {
+    async fn adapt_once(&self) -> DomainResult<bool> {
         let now = self.clock.now();
         let Some(claim) = self.repo.claim_adaptation(now, now - STALE_CLAIM).await? else {
             return Ok(false);
@@ -99,7 +114,7 @@ impl TenantSentiment {
     }
 }
 
-#[async_trait(?Send)]
+#[async_trait]
 impl SentimentAnalyzer for TenantSentiment {
     async fn analyze(&self, tenant: TenantId, texts: &[TextToScore<'_>]) -> Vec<Sentiment> {
         if texts.is_empty() {
@@ -110,7 +125,7 @@ impl SentimentAnalyzer for TenantSentiment {
             Default::default()
         });
         if let Some(endpoint) = choice.endpoint.as_ref().or(self.default_endpoint.as_ref()) {
-            match remote_scores(endpoint, tenant, texts, self.allow_private).await {
+            match remote_scores(&self.http, endpoint, tenant, texts).await {
                 Ok(scores) => return scores,
                 Err(e) => tracing::warn!(%tenant, url = %endpoint.url, error = %e,
                     "the model service failed; the built-in model scored the batch"),
@@ -150,43 +165,31 @@ struct RemoteResult {
     score: Option<f64>,
 }
 
-thread_local! {
-    /// awc's client is bound to its thread: one per server worker.
-    static CLIENTS: std::cell::RefCell<[Option<awc::Client>; 2]> = const { std::cell::RefCell::new([None, None]) };
-}
-
-fn client(allow_private: bool) -> awc::Client {
-    CLIENTS.with(|c| {
-        c.borrow_mut()[usize::from(allow_private)]
-            .get_or_insert_with(|| crate::outbound::guarded_client(allow_private))
-            .clone()
-    })
-}
-
 /// Asks a model service; any failure is an error the caller falls back from.
 async fn remote_scores(
+    http: &Http,
     endpoint: &ModelEndpoint,
     tenant: TenantId,
     texts: &[TextToScore<'_>],
-    allow_private: bool,
 ) -> Result<Vec<Sentiment>, String> {
-    crate::outbound::check_target(&endpoint.url, allow_private)?;
+    let req = http.request(reqwest::Method::POST, &endpoint.url)?;
     let body = RemoteRequest {
         tenant_id: tenant,
         texts: texts.iter().map(|t| RemoteText { text: t.text, language: t.language }).collect(),
     };
     let timeout = Duration::from_millis(u64::from(endpoint.timeout_ms));
     let work = async {
-        let mut resp = client(allow_private)
-            .post(&endpoint.url)
+        let resp = req
             .timeout(timeout)
-            .send_json(&body)
+            .json(&body)
+            .send()
             .await
-            .map_err(|e| format!("request failed: {e}"))?;
+            .map_err(|e| format!("request failed: {}", crate::outbound::describe(&e)))?;
         if !resp.status().is_success() {
             return Err(format!("answered {}", resp.status().as_u16()));
         }
-        resp.json::<RemoteResponse>().limit(8 << 20).await.map_err(|e| format!("unreadable answer: {e}"))
+        let bytes = read_limited(resp, 8 << 20).await?;
+        serde_json::from_slice::<RemoteResponse>(&bytes).map_err(|e| format!("unreadable answer: {e}"))
     };
     // The whole exchange, body included, within the timeout.
     let answer = tokio::time::timeout(timeout, work).await.map_err(|_| "timed out".to_owned())??;

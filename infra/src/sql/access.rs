@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
 };
 use smrm_domain::ids::{ApiKeyId, RefreshTokenId, SessionId, TenantId, UserId};
 use smrm_domain::model::access::{ApiKey, RefreshToken, Role, Session, User};
@@ -128,7 +127,7 @@ impl TenantRepository for SqlStore {
         session: &Session,
         refresh: &RefreshToken,
     ) -> DomainResult<()> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = super::begin_write(&self.db).await?;
         tenant::Entity::insert(tenant::ActiveModel {
             id: Set(t.id.0),
             name: Set(t.name.clone()),
@@ -182,7 +181,7 @@ impl UserRepository for SqlStore {
     }
 
     async fn insert_user(&self, tenant: TenantId, u: &User, password_hash: &str) -> DomainResult<()> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = super::begin_write(&self.db).await?;
         user::Entity::insert(user_row(tenant, u, password_hash))
             .exec_without_returning(&txn)
             .await
@@ -192,7 +191,7 @@ impl UserRepository for SqlStore {
     }
 
     async fn update_user(&self, tenant: TenantId, u: &User, password_hash: Option<&str>) -> DomainResult<()> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = super::begin_write(&self.db).await?;
         let old = user::Entity::find_by_id((tenant.0, u.id.0))
             .one(&txn)
             .await
@@ -242,7 +241,7 @@ impl UserRepository for SqlStore {
 #[async_trait]
 impl SessionRepository for SqlStore {
     async fn create_session(&self, _tenant: TenantId, s: &Session, refresh: &RefreshToken) -> DomainResult<()> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = super::begin_write(&self.db).await?;
         session::Entity::insert(session_row(s)).exec_without_returning(&txn).await.map_err(db_err)?;
         refresh_token::Entity::insert(refresh_row(refresh)).exec_without_returning(&txn).await.map_err(db_err)?;
         txn.commit().await.map_err(db_err)
@@ -300,7 +299,7 @@ impl SessionRepository for SqlStore {
         next: &RefreshToken,
         now: DateTime<Utc>,
     ) -> DomainResult<bool> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = super::begin_write(&self.db).await?;
         let res = refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
             .filter(refresh_token::Column::TenantId.eq(tenant.0))

@@ -3,9 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use smrm_domain::ids::{AlertId, AlertRuleId, BrandId, TenantId};
 use smrm_domain::model::integrations::{Alert, AlertKind, AlertRule, Event};
 use smrm_domain::model::mention::SentimentLabel;
@@ -144,7 +142,7 @@ impl AlertRepository for SqlStore {
     }
 
     async fn fire(&self, tenant: TenantId, a: &Alert, not_since: DateTime<Utc>) -> DomainResult<bool> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = super::begin_write(&self.db).await?;
         // Compare-and-set: of two batches (or replicas) that both saw the
         // spike, one marks the rule fired; the other changes nothing.
         let won = rule::Entity::update_many()

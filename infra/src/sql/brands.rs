@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use smrm_domain::ids::{BrandId, CompetitorSetId, TenantId};
 use smrm_domain::model::brand::{Backfill, BackfillStatus, Brand};
@@ -25,7 +25,7 @@ use super::{SqlStore, db_err, from_json, to_json};
 /// foreign key cascades them on PostgreSQL, see migration 6), its answers,
 /// placements and alert rules, then its tombstone. Idempotent.
 async fn purge_brand(db: &DatabaseConnection, tenant: TenantId, id: BrandId) -> DomainResult<()> {
-    let txn = db.begin().await.map_err(db_err)?;
+    let txn = super::begin_write(db).await?;
     mention::Entity::delete_many()
         .filter(mention::Column::TenantId.eq(tenant.0))
         .filter(mention::Column::BrandId.eq(id.0))
@@ -191,7 +191,7 @@ async fn with_members(
 impl BrandRepository for SqlStore {
     async fn insert_brand(&self, tenant: TenantId, b: &Brand) -> DomainResult<()> {
         // The counter row first, as ingest takes it first: one lock order, no deadlock.
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = super::begin_write(&self.db).await?;
         bump_brand_version(&txn, tenant).await?;
         brand::Entity::insert(brand_row(tenant, b)).exec_without_returning(&txn).await.map_err(name_conflict)?;
         txn.commit().await.map_err(db_err)
@@ -222,7 +222,7 @@ impl BrandRepository for SqlStore {
     }
 
     async fn update_brand(&self, tenant: TenantId, b: &Brand, query_changed: bool) -> DomainResult<()> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = super::begin_write(&self.db).await?;
         if query_changed {
             bump_brand_version(&txn, tenant).await?;
         }
@@ -247,7 +247,7 @@ impl BrandRepository for SqlStore {
     }
 
     async fn delete_brand(&self, tenant: TenantId, id: BrandId, now: DateTime<Utc>) -> DomainResult<()> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = super::begin_write(&self.db).await?;
         bump_brand_version(&txn, tenant).await?;
         let as_member: Vec<Uuid> = member::Entity::find()
             .select_only()
@@ -332,7 +332,7 @@ impl BrandRepository for SqlStore {
 #[async_trait]
 impl CompetitorSetRepository for SqlStore {
     async fn insert_set(&self, tenant: TenantId, s: &CompetitorSet) -> DomainResult<()> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = super::begin_write(&self.db).await?;
         competitor_set::Entity::insert(set_row(tenant, s)).exec_without_returning(&txn).await.map_err(db_err)?;
         insert_members(&txn, tenant, s).await?;
         txn.commit().await.map_err(db_err)
@@ -371,7 +371,7 @@ impl CompetitorSetRepository for SqlStore {
     }
 
     async fn update_set(&self, tenant: TenantId, s: &CompetitorSet) -> DomainResult<()> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = super::begin_write(&self.db).await?;
         competitor_set::Entity::update(set_row(tenant, s)).exec(&txn).await.map_err(db_err)?;
         member::Entity::delete_many()
             .filter(member::Column::TenantId.eq(tenant.0))

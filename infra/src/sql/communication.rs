@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use smrm_domain::ids::{ApiKeyId, BrandId, MentionId, PlacementId, ResponseId, SourceId, TemplateId, TenantId, UserId};
 use smrm_domain::model::communication::{
     Author, OfficialResponse, Placement, PlacementFilter, PlacementKind, ResponseTemplate,
@@ -177,7 +177,7 @@ impl CommunicationRepository for SqlStore {
     }
 
     async fn insert_response(&self, tenant: TenantId, r: &OfficialResponse, now: DateTime<Utc>) -> DomainResult<()> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = super::begin_write(&self.db).await?;
         // The mention row first: the lock order of every writer (mention
         // rows, rollups, the tenant counter).
         let current = Expr::col(mention::Column::FirstResponseAt);

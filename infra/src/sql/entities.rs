@@ -467,8 +467,8 @@ tenant_table!(source, "sources", {
     platform: String,
     poll_seconds: i32,
     enabled: bool,
-    etag: Option<String>,
-    last_modified: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    cursor: Option<String>,
     next_poll_at: DateTimeUtc,
     lease_until: Option<DateTimeUtc>,
     last_polled_at: Option<DateTimeUtc>,

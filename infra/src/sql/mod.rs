@@ -3,11 +3,14 @@
 
 mod access;
 mod alerts;
+mod backfill;
 mod brands;
 mod communication;
 mod entities;
 mod idempotency;
+mod ingest;
 mod mentions;
+mod reports;
 mod rollups;
 mod sentiment;
 mod sources;
@@ -16,7 +19,10 @@ mod webhooks;
 
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use serde::de::DeserializeOwned;
 use smrm_domain::DomainError;
 use smrm_migrations::{Migrator, MigratorTrait};
@@ -31,8 +37,8 @@ pub struct SqlStore {
     _keeper: Option<DatabaseConnection>,
     /// Tenants whose recent batches repeated stored posts (PostgreSQL):
     /// their posts go in with `ON CONFLICT DO NOTHING` at once, everyone
-    /// else's with a plain INSERT first (see `mentions::PostInsert`).
-    overlapping: std::sync::Arc<mentions::Overlapping>,
+    /// else's with a plain INSERT first (see `ingest::PostInsert`).
+    overlapping: std::sync::Arc<ingest::Overlapping>,
 }
 
 /// How to reach the database.
@@ -42,6 +48,10 @@ pub struct DbSettings {
     /// PostgreSQL only: the schema to use (tests run one schema per test).
     pub schema: Option<String>,
     pub max_connections: u32,
+    /// SQLite only: how long a writer waits for another connection's write
+    /// lock (another process on the same file) before giving up with
+    /// `DomainError::Unavailable`.
+    pub busy_timeout: Duration,
 }
 
 impl SqlStore {
@@ -58,10 +68,11 @@ impl SqlStore {
             // An in-memory database lives as long as its one connection, and a
             // file database serialises writers anyway: one connection, kept.
             opts.max_connections(1).min_connections(1).idle_timeout(None::<Duration>).max_lifetime(None::<Duration>);
-            opts.map_sqlx_sqlite_opts(|o| {
+            let busy_timeout = settings.busy_timeout;
+            opts.map_sqlx_sqlite_opts(move |o| {
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(5))
+                    .busy_timeout(busy_timeout)
             });
         } else {
             opts.max_connections(settings.max_connections).min_connections(1);
@@ -96,6 +107,40 @@ impl SqlStore {
     }
 }
 
+/// Starts a transaction that will write.
+///
+/// On SQLite it takes the write lock when it begins (`BEGIN IMMEDIATE`),
+/// waiting up to the busy timeout for another writer — another process on
+/// the same file (`smrm demo` beside `smrm serve`, a second replica). A
+/// deferred `BEGIN` would read first and fail at its first write with
+/// `SQLITE_BUSY_SNAPSHOT` as soon as another connection had committed in
+/// between, without waiting. On PostgreSQL it is a plain `BEGIN`.
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DomainError> {
+    let options =
+        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+    db.begin_with_options(options).await.map_err(db_err)
+}
+
+/// SQLite's primary result codes for "another connection holds the lock"
+/// (`SQLITE_BUSY`, `SQLITE_LOCKED`); sqlx reports the extended code, whose
+/// low byte is the primary one.
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+
+/// Whether `e` is SQLite saying the database stayed locked past the busy
+/// timeout: the caller may try again shortly (503 with `Retry-After`).
+fn sqlite_busy(e: &DbErr) -> bool {
+    let (DbErr::Exec(sea_orm::RuntimeErr::SqlxError(s))
+    | DbErr::Query(sea_orm::RuntimeErr::SqlxError(s))
+    | DbErr::Conn(sea_orm::RuntimeErr::SqlxError(s))) = e
+    else {
+        return false;
+    };
+    let sea_orm::sqlx::Error::Database(d) = &**s else { return false };
+    d.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>().is_some()
+        && d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
+}
+
 /// Maps a database error into the domain's words: constraint violations
 /// become conflicts, lost connections `Unavailable`, the rest opaque.
 pub(crate) fn db_err(e: DbErr) -> DomainError {
@@ -107,6 +152,9 @@ pub(crate) fn db_err(e: DbErr) -> DomainError {
             return DomainError::Conflict("the resource is referenced by another resource".into());
         }
         _ => {}
+    }
+    if sqlite_busy(&e) {
+        return DomainError::Unavailable(format!("the database is busy with another writer: {e}"));
     }
     let unavailable = match &e {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,

@@ -6,7 +6,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use smrm_domain::ids::{SourceId, TenantId};
 use smrm_domain::model::mention::SourceType;
-use smrm_domain::model::sources::{Source, SourceKind, Validators};
+use smrm_domain::model::sources::{Cursor, Source, SourceKind};
 use smrm_domain::page::{Page, PageRequest};
 use smrm_domain::ports::{PollRecord, SourceRepository};
 use smrm_domain::{DomainError, DomainResult};
@@ -55,8 +55,7 @@ impl SourceRepository for SqlStore {
             platform: Set(s.platform.clone()),
             poll_seconds: Set(seconds(s)),
             enabled: Set(s.enabled),
-            etag: Set(None),
-            last_modified: Set(None),
+            cursor: Set(None),
             next_poll_at: Set(s.next_poll_at),
             lease_until: Set(None),
             last_polled_at: Set(None),
@@ -93,10 +92,8 @@ impl SourceRepository for SqlStore {
             .col_expr(source::Column::NextPollAt, Expr::value(s.next_poll_at))
             .col_expr(source::Column::UpdatedAt, Expr::value(s.updated_at));
         if s.next_poll_at <= s.updated_at {
-            // Polled at once (a new URL): fetch it whole, without old validators.
-            update = update
-                .col_expr(source::Column::Etag, Expr::value(Option::<String>::None))
-                .col_expr(source::Column::LastModified, Expr::value(Option::<String>::None));
+            // Polled at once (a new URL): read it from the start.
+            update = update.col_expr(source::Column::Cursor, Expr::value(Option::<String>::None));
         }
         let res = update
             .filter(source::Column::TenantId.eq(tenant.0))
@@ -118,7 +115,7 @@ impl SourceRepository for SqlStore {
         Ok(())
     }
 
-    async fn claim_due(&self, now: DateTime<Utc>, limit: u64) -> DomainResult<Vec<(Source, Validators)>> {
+    async fn claim_due(&self, now: DateTime<Utc>, limit: u64) -> DomainResult<Vec<(Source, Option<Cursor>)>> {
         let due = source::Entity::find()
             .filter(source::Column::Enabled.eq(true))
             .filter(source::Column::NextPollAt.lte(now))
@@ -140,8 +137,8 @@ impl SourceRepository for SqlStore {
                 .await
                 .map_err(db_err)?;
             if won.rows_affected == 1 {
-                let validators = Validators { etag: row.etag.clone(), last_modified: row.last_modified.clone() };
-                claimed.push((to_source(source::Model { next_poll_at: next, ..row })?, validators));
+                let cursor = row.cursor.clone().map(Cursor);
+                claimed.push((to_source(source::Model { next_poll_at: next, ..row })?, cursor));
             }
         }
         Ok(claimed)
@@ -161,10 +158,8 @@ impl SourceRepository for SqlStore {
                 .col_expr(source::Column::LastError, Expr::value(e.clone()))
                 .col_expr(source::Column::LastErrorAt, Expr::value(r.polled_at)),
         };
-        if let Some(v) = &r.validators {
-            update = update
-                .col_expr(source::Column::Etag, Expr::value(v.etag.clone()))
-                .col_expr(source::Column::LastModified, Expr::value(v.last_modified.clone()));
+        if let Some(c) = &r.cursor {
+            update = update.col_expr(source::Column::Cursor, Expr::value(c.0.clone()));
         }
         update
             .filter(source::Column::TenantId.eq(tenant.0))
@@ -172,6 +167,17 @@ impl SourceRepository for SqlStore {
             .exec(&self.db)
             .await
             .map_err(db_err)?;
+        if let Some(at) = r.retry_at {
+            // The platform asked to wait: no sooner than then.
+            source::Entity::update_many()
+                .col_expr(source::Column::NextPollAt, Expr::value(at))
+                .filter(source::Column::TenantId.eq(tenant.0))
+                .filter(source::Column::Id.eq(id.0))
+                .filter(source::Column::NextPollAt.lt(at))
+                .exec(&self.db)
+                .await
+                .map_err(db_err)?;
+        }
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use smrm_domain::ids::{AttemptId, MessageId, TenantId, WebhookId};
 use smrm_domain::model::integrations::{Attempt, Event, Message, Webhook, WebhookSecrets};
@@ -196,7 +196,7 @@ impl WebhookRepository for SqlStore {
     }
 
     async fn delete_webhook(&self, tenant: TenantId, id: WebhookId) -> DomainResult<()> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = super::begin_write(&self.db).await?;
         let res = webhook::Entity::delete_by_id((tenant.0, id.0)).exec(&txn).await.map_err(db_err)?;
         if res.rows_affected == 0 {
             return Err(DomainError::NotFound("webhook"));
@@ -307,7 +307,7 @@ impl WebhookRepository for SqlStore {
     }
 
     async fn record_attempt(&self, tenant: TenantId, a: &Attempt, delivered: bool) -> DomainResult<()> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = super::begin_write(&self.db).await?;
         attempt::Entity::insert(attempt::ActiveModel {
             tenant_id: Set(tenant.0),
             id: Set(a.id.0),
@@ -356,7 +356,7 @@ impl WebhookRepository for SqlStore {
         reason: &str,
         now: DateTime<Utc>,
     ) -> DomainResult<()> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let txn = super::begin_write(&self.db).await?;
         webhook::Entity::update_many()
             .col_expr(webhook::Column::Enabled, Expr::value(false))
             .col_expr(webhook::Column::DisabledReason, Expr::value(reason))

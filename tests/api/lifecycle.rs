@@ -1,0 +1,178 @@
+//! Several servers on one database, and stopping cleanly: two writers on
+//! one SQLite file both succeed, a writer that cannot get the lock in time
+//! answers 503 (never 500) and loses nothing, and a shutdown in the middle
+//! of a backfill exits cleanly and hands the rest to the next start.
+
+use sea_orm::{Database, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+use serde_json::{Value, json};
+use smrm_domain::ids::{BrandId, TenantId};
+use smrm_domain::model::brand::BackfillStatus;
+use smrm_domain::ports::BrandRepository;
+use smrm_tests::{TestApp, spawn_durable_app};
+
+fn post(external_id: &str, text: &str) -> Value {
+    json!({
+        "external_id": external_id,
+        "platform": "vk",
+        "source_type": "social",
+        "text": text,
+        "published_at": "2026-11-20T12:00:00Z",
+        "author": {"handle": "@ivan"}
+    })
+}
+
+const PERIOD: &str = "from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z";
+
+/// The brand's mention count in the rollups, as `app` reports it.
+async fn total(app: &TestApp, token: &str, brand: &str) -> u64 {
+    let r = app.get(&format!("/v1/brands/{brand}/sentiment?{PERIOD}")).token(token).send().await.expect(200);
+    r.body["all"]["total"].as_u64().unwrap()
+}
+
+#[actix_web::test]
+async fn two_servers_on_one_database_ingest_at_once_and_lose_nothing() {
+    // On SQLite: one file, two connection pools, as `smrm demo` beside `smrm serve`.
+    let a = spawn_durable_app(|_| {}).await;
+    let b = a.replica().await;
+    let t = a.signup("Two writers").await;
+    let brand = a.brand(&t.token, "Дуэт").await;
+    // Twelve batches of 200 posts, each sharing 100 with the next (1,300
+    // distinct posts), sent at once, alternately to each server.
+    let batches: Vec<Vec<Value>> = (0..12)
+        .map(|n| (n * 100..n * 100 + 200).map(|i| post(&format!("p{i}"), &format!("пост {i} про Дуэт"))).collect())
+        .collect();
+    let answers = futures_util::future::join_all(batches.into_iter().enumerate().map(|(n, items)| {
+        let server = if n % 2 == 0 { &a } else { &b };
+        server.post("/v1/mentions/batch").token(&t.token).json(json!({ "items": items })).send()
+    }))
+    .await;
+    let created: u64 = answers.into_iter().map(|r| r.expect(200).body["created"].as_u64().unwrap()).sum();
+    assert_eq!(created, 1_300, "every distinct post makes exactly one mention");
+
+    // Polled by sequence number, each post appears once, numbered 1..=1300.
+    b.assert_polled_once_each(&t.token, 1_300).await;
+    assert_eq!(total(&a, &t.token, &brand).await, 1_300, "the rollups count each mention once");
+    assert_eq!(total(&b, &t.token, &brand).await, 1_300);
+}
+
+#[actix_web::test]
+async fn a_write_lock_held_past_the_busy_timeout_answers_503_and_loses_nothing() {
+    let app = spawn_durable_app(|c| c.sqlite_busy_timeout_ms = 200).await;
+    let t = app.signup("Busy").await;
+    let brand = app.brand(&t.token, "Занято").await;
+    app.wait_backfill(&t.token, &brand).await;
+    let batch = json!({"items": [post("busy-1", "Занято навсегда?")]});
+    if app.config.database_url.starts_with("sqlite:") {
+        // Another process holds SQLite's one write lock past the timeout.
+        let other = Database::connect(app.config.database_url.as_str()).await.unwrap();
+        let immediate = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        let lock = other.begin_with_options(immediate).await.unwrap();
+        let r = app.post("/v1/mentions/batch").token(&t.token).json(batch.clone()).send().await.problem(503);
+        assert_eq!(r.body["code"], "service_unavailable", "{}", r.text);
+        assert!(r.header("retry-after").and_then(|s| s.parse::<u64>().ok()).is_some_and(|s| s > 0), "{r:?}");
+        lock.rollback().await.unwrap();
+        other.close().await.unwrap();
+    }
+    // (PostgreSQL locks rows, not the database: there is no such wait.)
+    // The same batch once the lock is gone: nothing was half-written.
+    let r = app.post("/v1/mentions/batch").token(&t.token).json(batch).send().await.expect(200);
+    assert_eq!(r.body["created"], 1, "{}", r.text);
+    assert_eq!(total(&app, &t.token, &brand).await, 1);
+}
+
+#[actix_web::test]
+async fn a_shutdown_during_a_backfill_exits_cleanly_and_the_next_start_resumes_it() {
+    let mut app = spawn_durable_app(|_| {}).await;
+    let t = app.signup("Stopping").await;
+    // 10,000 posts that match no brand yet: the backfill of the brand made
+    // next reads them in ten pages.
+    for n in 0..10 {
+        let items: Vec<Value> =
+            (n * 1000..n * 1000 + 1000).map(|i| post(&format!("s{i}"), &format!("отзыв {i} о Стопкране"))).collect();
+        let r = app.post("/v1/mentions/batch").token(&t.token).json(json!({ "items": items })).send().await;
+        assert_eq!(r.expect(200).body["unmatched"], 1000);
+    }
+    let brand = app.brand(&t.token, "Стопкран").await;
+    let mut running = false;
+    for _ in 0..2_000 {
+        let b = app.get(&format!("/v1/brands/{brand}")).token(&t.token).send().await.expect(200).body;
+        assert_ne!(b["backfill"]["status"], "done", "the backfill finished before the test could stop it");
+        if b["backfill"]["status"] == "running" {
+            running = true;
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    assert!(running, "the backfill started");
+
+    // SIGTERM's path: requests, then workers, finish inside the runtime.
+    app.stop().await.expect("the server and its workers stop cleanly");
+    // The run stopped after a whole page and handed its claim back.
+    let store = app.store().await;
+    let stored = store.get_brand(TenantId(t.id.parse().unwrap()), BrandId(brand.parse().unwrap())).await.unwrap();
+    assert_eq!(stored.backfill.status, BackfillStatus::Pending, "cut short, and pending again");
+    store.connection().clone().close().await.unwrap();
+
+    // The next start takes the run up at once (its claim was handed back,
+    // not left to go stale) and completes it: every post, once.
+    let app = app.restart().await;
+    app.wait_backfill(&t.token, &brand).await;
+    assert_eq!(total(&app, &t.token, &brand).await, 10_000);
+}
+
+#[actix_web::test]
+async fn upgrading_keeps_a_feeds_validators_as_its_cursor() {
+    use sea_orm::{ConnectionTrait, Statement};
+    use smrm_migrations::{Migrator, MigratorTrait};
+
+    let app = spawn_durable_app(|_| {}).await;
+    let t = app.signup("Upgrade").await;
+    let source = app
+        .post("/v1/sources")
+        .token(&t.token)
+        .json(json!({"kind": "rss", "url": "https://news.example.com/rss", "source_type": "news",
+            "platform": "news_example", "poll_seconds": 300, "enabled": false}))
+        .send()
+        .await
+        .expect(201)
+        .id();
+    let store = app.store().await;
+    let db = store.connection();
+    // Back to the schema before cursors, with validators stored as they were.
+    Migrator::down(db, Some(1)).await.unwrap();
+    let backend = db.get_database_backend();
+    let id = uuid::Uuid::parse_str(&source).unwrap();
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        if backend == sea_orm::DbBackend::Postgres {
+            r#"UPDATE sources SET etag = '"v7"', last_modified = NULL WHERE id = $1"#
+        } else {
+            r#"UPDATE sources SET etag = '"v7"', last_modified = NULL WHERE id = ?"#
+        },
+        [id.into()],
+    ))
+    .await
+    .unwrap();
+
+    Migrator::up(db, None).await.unwrap();
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            if backend == sea_orm::DbBackend::Postgres {
+                "SELECT cursor FROM sources WHERE id = $1"
+            } else {
+                "SELECT cursor FROM sources WHERE id = ?"
+            },
+            [id.into()],
+        ))
+        .await
+        .unwrap()
+        .expect("the source is still there");
+    let cursor: Option<String> = row.try_get("", "cursor").unwrap();
+    let cursor: Value = serde_json::from_str(&cursor.expect("a cursor")).unwrap();
+    assert_eq!(cursor["etag"], "\"v7\"", "{cursor}");
+    assert!(cursor["last_modified"].is_null(), "{cursor}");
+}
