@@ -5,6 +5,9 @@
 //! PostgreSQL schema (dropped afterwards); with `TEST_REDIS_URL=redis://…` the
 //! Redis cache under a key namespace of its own. Tests run in parallel.
 
+#[path = "standins/mod.rs"]
+pub mod standins;
+
 use std::time::Duration;
 
 use awc::http::{Method, StatusCode, header::HeaderMap};
@@ -255,6 +258,33 @@ impl TestApp {
         .expect("the test database answers")
     }
 
+    /// Waits (up to 20 s) until the source satisfies `ok`, returning it.
+    pub async fn wait_source(&self, token: &str, id: &str, ok: impl Fn(&Value) -> bool) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..200 {
+            last = self.get(&format!("/v1/sources/{id}")).token(token).send().await.expect(200).body;
+            if ok(&last) {
+                return last;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the source never got there: {last}");
+    }
+
+    /// Every mention of the tenant, newest first.
+    pub async fn all_mentions(&self, token: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let page = self.get(&format!("/v1/mentions?limit=200{cursor}")).token(token).send().await.expect(200).body;
+            all.extend(page["data"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = format!("&cursor={c}"),
+                None => return all,
+            }
+        }
+    }
+
     /// Waits (up to 10 s) until the brand's backfill is done, returning the brand.
     pub async fn wait_backfill(&self, token: &str, brand: &str) -> Value {
         for _ in 0..100 {
@@ -320,7 +350,12 @@ pub async fn spawn_app() -> TestApp {
 /// Starts a server with the test configuration adjusted by `adjust`.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
-        let _ = tracing_subscriber::fmt().with_env_filter("info").with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                std::env::var("TEST_LOG").ok().filter(|l| l.contains("=")).unwrap_or_else(|| "info".into()),
+            )
+            .with_test_writer()
+            .try_init();
     }
     let mut config = test_config();
     let schema = match std::env::var("TEST_DATABASE_URL").ok().filter(|s| !s.is_empty()) {
@@ -343,6 +378,22 @@ async fn start(config: Config, schema: Option<SchemaGuard>, file: Option<FileGua
     let served = Some(actix_web::rt::spawn(app.run()));
     let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
     TestApp { base: format!("http://127.0.0.1:{port}"), client, config, handle, served, _schema: schema, _file: file }
+}
+
+/// A server whose sources may poll every second and reach the local
+/// stand-ins of their platforms, pointed at by `upstreams`.
+pub async fn spawn_connected(upstreams: impl FnOnce(&mut smrm_api::config::Upstreams)) -> TestApp {
+    spawn_app_with(|c| {
+        c.outbound_allow_private = true;
+        c.source_min_poll_seconds = 1;
+        upstreams(&mut c.upstreams);
+    })
+    .await
+}
+
+/// Now, in Unix seconds (what platforms' APIs speak).
+pub fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
 }
 
 /// A server whose database outlives it, so that `restart` finds the same

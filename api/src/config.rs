@@ -24,6 +24,10 @@ const KNOWN: &[&str] = &[
     "SMRM_SENTIMENT_URL",
     "SMRM_SENTIMENT_TIMEOUT_MS",
     "SMRM_LOOKUP_CACHE_SECONDS",
+    "SMRM_SECRETS_KEY",
+    "SMRM_SECRETS_KEY_PREVIOUS",
+    "SMRM_HN_API_URL",
+    "SMRM_VK_API_URL",
 ];
 
 #[derive(Clone)]
@@ -58,6 +62,21 @@ pub struct Config {
     /// The operator's model service, for every tenant that names none
     /// (`SMRM_SENTIMENT_URL`, `SMRM_SENTIMENT_TIMEOUT_MS`).
     pub sentiment_endpoint: Option<smrm_domain::model::sentiment::ModelEndpoint>,
+    /// Seals stored third-party secrets: 64 hex characters
+    /// (`SMRM_SECRETS_KEY`); older keys that still open what they sealed
+    /// (`SMRM_SECRETS_KEY_PREVIOUS`, comma-separated).
+    pub secrets_key: String,
+    pub secrets_key_previous: Vec<String>,
+    /// The platforms' API addresses (`SMRM_*_URL`).
+    pub upstreams: Upstreams,
+}
+
+/// Where connectors reach each platform: the public addresses unless
+/// configured (a proxy, or a test's stand-in).
+#[derive(Debug, Clone)]
+pub struct Upstreams {
+    pub hn: String,
+    pub vk: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -83,6 +102,8 @@ impl std::fmt::Debug for Config {
             .field("workers", &self.workers)
             .field("lookup_cache_seconds", &self.lookup_cache_seconds)
             .field("sentiment_endpoint", &self.sentiment_endpoint.as_ref().map(|e| redact_url(&e.url)))
+            .field("secrets_key", &"<redacted>")
+            .field("upstreams", &self.upstreams)
             .finish()
     }
 }
@@ -212,6 +233,38 @@ impl Config {
             },
         };
 
+        let secrets_key = match get("SMRM_SECRETS_KEY") {
+            Some(k) if is_key(&k) => k.trim().to_owned(),
+            Some(_) => {
+                errors.push("SMRM_SECRETS_KEY: must be 32 bytes as 64 hex characters (`openssl rand -hex 32`)".into());
+                String::new()
+            }
+            None => match key_beside_sqlite(&database_url) {
+                Ok(key) => key,
+                Err(e) => {
+                    errors.push(e);
+                    String::new()
+                }
+            },
+        };
+        let secrets_key_previous: Vec<String> = get("SMRM_SECRETS_KEY_PREVIOUS")
+            .map(|raw| raw.split(',').map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()).collect())
+            .unwrap_or_default();
+        if !secrets_key_previous.iter().all(|k| is_key(k)) {
+            errors.push("SMRM_SECRETS_KEY_PREVIOUS: expected comma-separated keys of 64 hex characters".into());
+        }
+        let mut upstream = |name: &str, default: &str| -> String {
+            let url = get(name).unwrap_or_else(|| default.to_owned());
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                errors.push(format!("{name}={url}: expected an http(s) URL"));
+            }
+            url.trim_end_matches('/').to_owned()
+        };
+        let upstreams = Upstreams {
+            hn: upstream("SMRM_HN_API_URL", "https://hn.algolia.com/api/v1"),
+            vk: upstream("SMRM_VK_API_URL", "https://api.vk.com/method"),
+        };
+
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -237,6 +290,9 @@ impl Config {
             workers,
             lookup_cache_seconds,
             sentiment_endpoint,
+            secrets_key,
+            secrets_key_previous,
+            upstreams,
         })
     }
 
@@ -244,6 +300,51 @@ impl Config {
     pub fn unknown_variables() -> Vec<String> {
         std::env::vars().map(|(k, _)| k).filter(|k| k.starts_with("SMRM_") && !KNOWN.contains(&k.as_str())).collect()
     }
+}
+
+fn is_key(k: &str) -> bool {
+    let k = k.trim();
+    k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Without `SMRM_SECRETS_KEY`, the embedded default keeps a random key in a
+/// file beside the SQLite database, as for the JWT secret. PostgreSQL
+/// deployments must set it: every replica opens what any other sealed.
+fn key_beside_sqlite(database_url: &str) -> Result<String, String> {
+    let random = || {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).expect("the OS random source works");
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let Some(rest) = database_url.strip_prefix("sqlite:") else {
+        return Err(
+            "SMRM_SECRETS_KEY is required with PostgreSQL (64 hex characters; every replica must share it)".into()
+        );
+    };
+    let path = rest.trim_start_matches("//").split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || rest.contains("mode=memory") {
+        return Ok(random());
+    }
+    let file = PathBuf::from(format!("{path}.secrets-key"));
+    if let Ok(existing) = std::fs::read_to_string(&file)
+        && is_key(&existing)
+    {
+        return Ok(existing.trim().to_owned());
+    }
+    let key = random();
+    write_private(&file, key.as_bytes()).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    tracing::warn!(file = %file.display(), "SMRM_SECRETS_KEY is not set: generated one and kept it beside the SQLite database; back it up with the database");
+    Ok(key)
+}
+
+/// Writes a file only its owner can read (on Unix).
+fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(data)
 }
 
 /// Without `SMRM_JWT_SECRET`, the embedded default keeps a random secret in a
@@ -303,7 +404,8 @@ mod tests {
             ("DATABASE_URL", "postgres://u:pw@h/db"),
         ])
         .unwrap_err();
-        assert_eq!(errors.len(), 4, "{errors:?}");
+        // The four, and the JWT secret and secrets key PostgreSQL requires.
+        assert_eq!(errors.len(), 5, "{errors:?}");
         assert!(errors.iter().all(|e| !e.contains("pw@")));
     }
 

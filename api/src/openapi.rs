@@ -37,7 +37,8 @@ Authenticate with `Authorization: Bearer <token>`, where the token is an access 
         (name = "mentions", description = "Posts pushed by collectors and CRMs, matched to brands: ingest, the inbox, export."),
         (name = "webhooks", description = "Signed webhooks (Standard Webhooks) for new and negative mentions and alerts, with every attempt listed (admin)."),
         (name = "alerts", description = "Spike alert rules per brand, fired at most once per window, delivered as `alert.triggered`."),
-        (name = "sources", description = "Pull connectors: RSS and Atom feeds polled into the mention pipeline."),
+        (name = "sources", description = "Connectors SMRM runs itself (RSS and Atom feeds, VK, Telegram channels, Hacker News), each run into the mention pipeline, with its status."),
+        (name = "credentials", description = "A tenant's keys for platform APIs, encrypted at rest and never answered (admin)."),
         (name = "communication", description = "Official-answer templates, the answers given to mentions, and placements by the brand's official representatives."),
         (name = "sentiment", description = "The built-in Russian/English sentiment model, adapted per tenant to its people's corrections, or the tenant's own model service."),
     )

@@ -10,7 +10,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header;
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use smrm_domain::ports::{Clock, Connectors, Lookups, RateLimiter, ReportCache, SystemClock, Telemetry};
+use smrm_domain::ports::{Clock, Connectors, Lookups, RateLimiter, ReportCache, SecretBox, SystemClock, Telemetry};
 use smrm_domain::services::access::AccessService;
 use smrm_domain::services::alerts::AlertService;
 use smrm_domain::services::brands::BrandService;
@@ -19,15 +19,19 @@ use smrm_domain::services::competitor_sets::CompetitorSetService;
 use smrm_domain::services::mentions::{MentionPorts, MentionService};
 use smrm_domain::services::reports::ReportService;
 use smrm_domain::services::sentiment::SentimentService;
-use smrm_domain::services::sources::SourceService;
+use smrm_domain::services::sources::{CredentialService, SourceService};
 use smrm_domain::services::webhooks::WebhookService;
 use smrm_infra::cache::{MemoryCache, RedisCache, RedisLink, ReportEntries};
+use smrm_infra::connectors::hn::HnConnector;
 use smrm_infra::connectors::rss::RssConnector;
+use smrm_infra::connectors::vk::{self, VkApi, VkSearchConnector, VkWallConnector};
+use smrm_infra::connectors::{Pacer, Upstream};
 use smrm_infra::crypto::{Argon2Hasher, OsSecrets};
 use smrm_infra::limiter::{MemoryRateLimiter, RedisRateLimiter};
 use smrm_infra::lookups::MemoryLookups;
 use smrm_infra::matcher::SnowballMatcherFactory;
 use smrm_infra::outbound::{Http, HttpWebhookSender};
+use smrm_infra::secrets::{SealingKeys, SecretsKey};
 use smrm_infra::sentiment::BuiltinSentiment;
 use smrm_infra::sentiment::tenant::TenantSentiment;
 use smrm_infra::{DbSettings, SqlStore};
@@ -65,6 +69,15 @@ pub async fn connect_and_migrate(config: &Config) -> Result<SqlStore, String> {
     .map_err(|e| format!("cannot connect to the database: {e}"))?;
     store.migrate().await.map_err(|e| format!("cannot migrate the database: {e}"))?;
     Ok(store)
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// The key that seals stored secrets, and the older ones that still open.
+fn sealing_keys(config: &Config) -> Result<SealingKeys, String> {
+    let key = |hex: &str| SecretsKey::from_hex(hex).map_err(|e| format!("SMRM_SECRETS_KEY: {e}"));
+    let previous = config.secrets_key_previous.iter().map(|k| key(k)).collect::<Result<Vec<_>, _>>()?;
+    Ok(SealingKeys::new(&key(&config.secrets_key)?, &previous))
 }
 
 impl Application {
@@ -111,7 +124,15 @@ impl Application {
             telemetry: telemetry.clone(),
         }));
         // Each kind of source and the connector that reads it.
-        let connectors = Connectors::default().with(Arc::new(RssConnector::new(http.clone())));
+        let upstream = |base: &str, pacer| Upstream::new(http.clone(), base, telemetry.clone(), pacer);
+        let hn = upstream(&config.upstreams.hn, Pacer::new(10_000, HOUR));
+        let vk = Arc::new(VkApi::new(upstream(&config.upstreams.vk, Pacer::spaced(vk::CALL_SPACING))));
+        let connectors = Connectors::default()
+            .with(Arc::new(RssConnector::new(http.clone())))
+            .with(Arc::new(HnConnector::new(hn)))
+            .with(Arc::new(VkSearchConnector { api: vk.clone() }))
+            .with(Arc::new(VkWallConnector { api: vk }));
+        let secrets: Arc<dyn SecretBox> = Arc::new(sealing_keys(&config)?);
         let state = web::Data::new(AppState {
             access: AccessService {
                 tenants: store.clone(),
@@ -170,6 +191,9 @@ impl Application {
             alerts,
             sources: SourceService {
                 repo: store.clone(),
+                credentials: store.clone(),
+                secrets: secrets.clone(),
+                brands: store.clone(),
                 connectors,
                 mentions,
                 telemetry,
@@ -177,6 +201,7 @@ impl Application {
                 min_poll_seconds: config.source_min_poll_seconds,
                 allow_private: config.outbound_allow_private,
             },
+            credentials: CredentialService { repo: store.clone(), secrets, clock: clock.clone() },
             sentiment: SentimentService {
                 repo: store.clone(),
                 analyzer: sentiment_engine.clone(),

@@ -13,7 +13,7 @@ use smrm_domain::services::competitor_sets::CompetitorSetService;
 use smrm_domain::services::mentions::MentionService;
 use smrm_domain::services::reports::ReportService;
 use smrm_domain::services::sentiment::SentimentService;
-use smrm_domain::services::sources::SourceService;
+use smrm_domain::services::sources::{CredentialService, SourceService};
 use smrm_domain::services::webhooks::WebhookService;
 
 use crate::auth::tokens::TokenIssuer;
@@ -30,6 +30,7 @@ pub struct AppState {
     pub webhooks: WebhookService,
     pub alerts: Arc<AlertService>,
     pub sources: SourceService,
+    pub credentials: CredentialService,
     pub sentiment: SentimentService,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub readiness: Arc<dyn Readiness>,

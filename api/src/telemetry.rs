@@ -1,12 +1,14 @@
 //! Telemetry as Prometheus metrics, served at `GET /metrics` (text format 0.0.4): HTTP
 //! requests by route and status with latency histograms, ingest, the report
-//! cache, webhook deliveries, feed polls and the database pool.
+//! cache, webhook deliveries, sources and
+//! their platforms' APIs, and the database pool.
 //!
 //! Routes are labelled by their pattern (`/v1/brands/{id}`), never by the
 //! raw path, so the number of series stays bounded whatever clients send.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    CounterVec, Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 pub struct Metrics {
@@ -18,6 +20,11 @@ pub struct Metrics {
     pub report_cache: IntCounterVec,
     pub webhook_attempts: IntCounterVec,
     pub source_polls: IntCounterVec,
+    pub source_posts: IntCounterVec,
+    pub source_mentions: IntCounterVec,
+    pub upstream_requests: IntCounterVec,
+    pub upstream_seconds: HistogramVec,
+    pub rate_limit_waits: CounterVec,
     db_pool: IntGaugeVec,
 }
 
@@ -56,8 +63,37 @@ impl Metrics {
             &["outcome"],
         )
         .expect("valid metric");
-        let source_polls = IntCounterVec::new(Opts::new("source_polls_total", "Feed polls, by outcome."), &["outcome"])
-            .expect("valid metric");
+        let source_polls = IntCounterVec::new(
+            Opts::new("source_polls_total", "Source runs, by kind of source and outcome."),
+            &["kind", "outcome"],
+        )
+        .expect("valid metric");
+        let source_posts = IntCounterVec::new(
+            Opts::new("source_posts_fetched_total", "Posts sources fetched (new or not), by kind of source."),
+            &["kind"],
+        )
+        .expect("valid metric");
+        let source_mentions = IntCounterVec::new(
+            Opts::new("source_mentions_created_total", "Mentions made by what sources fetched, by kind of source."),
+            &["kind"],
+        )
+        .expect("valid metric");
+        let upstream_requests = IntCounterVec::new(
+            Opts::new("upstream_requests_total", "Calls to platform APIs by connectors, by kind and outcome."),
+            &["kind", "outcome"],
+        )
+        .expect("valid metric");
+        let upstream_seconds = HistogramVec::new(
+            HistogramOpts::new("upstream_request_duration_seconds", "Time a platform took to answer a connector.")
+                .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
+            &["kind"],
+        )
+        .expect("valid metric");
+        let rate_limit_waits = CounterVec::new(
+            Opts::new("upstream_rate_limit_wait_seconds_total", "Time connectors waited for platforms' rate limits."),
+            &["kind"],
+        )
+        .expect("valid metric");
         let db_pool = IntGaugeVec::new(
             Opts::new("db_pool_connections", "Database pool connections, by state (at scrape time)."),
             &["state"],
@@ -71,6 +107,11 @@ impl Metrics {
             Box::new(report_cache.clone()),
             Box::new(webhook_attempts.clone()),
             Box::new(source_polls.clone()),
+            Box::new(source_posts.clone()),
+            Box::new(source_mentions.clone()),
+            Box::new(upstream_requests.clone()),
+            Box::new(upstream_seconds.clone()),
+            Box::new(rate_limit_waits.clone()),
             Box::new(db_pool.clone()),
         ] {
             registry.register(m).expect("each metric registered once");
@@ -84,6 +125,11 @@ impl Metrics {
             report_cache,
             webhook_attempts,
             source_polls,
+            source_posts,
+            source_mentions,
+            upstream_requests,
+            upstream_seconds,
+            rate_limit_waits,
             db_pool,
         }
     }
@@ -122,8 +168,19 @@ impl smrm_domain::ports::Telemetry for Metrics {
         self.observe_ingest(received, duplicates, unmatched, mentions);
     }
 
-    fn source_polled(&self, outcome: &'static str) {
-        self.source_polls.with_label_values(&[outcome]).inc();
+    fn source_polled(&self, kind: &'static str, outcome: &'static str, fetched: u64, mentions: u64) {
+        self.source_polls.with_label_values(&[kind, outcome]).inc();
+        self.source_posts.with_label_values(&[kind]).inc_by(fetched);
+        self.source_mentions.with_label_values(&[kind]).inc_by(mentions);
+    }
+
+    fn upstream_called(&self, kind: &'static str, outcome: &'static str, latency: std::time::Duration) {
+        self.upstream_requests.with_label_values(&[kind, outcome]).inc();
+        self.upstream_seconds.with_label_values(&[kind]).observe(latency.as_secs_f64());
+    }
+
+    fn rate_limit_waited(&self, kind: &'static str, waited: std::time::Duration) {
+        self.rate_limit_waits.with_label_values(&[kind]).inc_by(waited.as_secs_f64());
     }
 
     fn webhook_attempted(&self, outcome: &'static str) {

@@ -58,4 +58,6 @@ id_type!(
     AlertRuleId,
     AlertId,
     SourceId,
+    /// A tenant's key for a platform's API.
+    CredentialId,
 );

@@ -9,6 +9,7 @@ pub mod limiter;
 pub mod lookups;
 pub mod matcher;
 pub mod outbound;
+pub mod secrets;
 pub mod sentiment;
 pub mod sql;
 

@@ -16,6 +16,7 @@ mod m20261127_000008_tenant_limits;
 mod m20261127_000009_sentiment;
 mod m20261127_000010_rollup_fillfactor;
 mod m20261203_000011_source_cursor;
+mod m20261203_000012_connectors;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000009_sentiment::Migration),
             Box::new(m20261127_000010_rollup_fillfactor::Migration),
             Box::new(m20261203_000011_source_cursor::Migration),
+            Box::new(m20261203_000012_connectors::Migration),
         ]
     }
 }

@@ -141,8 +141,9 @@ async fn upgrading_keeps_a_feeds_validators_as_its_cursor() {
         .id();
     let store = app.store().await;
     let db = store.connection();
-    // Back to the schema before cursors, with validators stored as they were.
-    Migrator::down(db, Some(1)).await.unwrap();
+    // Back to the schema before cursors (and connectors), with validators
+    // stored as they were.
+    Migrator::down(db, Some(2)).await.unwrap();
     let backend = db.get_database_backend();
     let id = uuid::Uuid::parse_str(&source).unwrap();
     db.execute_raw(Statement::from_sql_and_values(
@@ -162,9 +163,9 @@ async fn upgrading_keeps_a_feeds_validators_as_its_cursor() {
         .query_one_raw(Statement::from_sql_and_values(
             backend,
             if backend == sea_orm::DbBackend::Postgres {
-                "SELECT cursor FROM sources WHERE id = $1"
+                "SELECT cursor, config, name FROM sources WHERE id = $1"
             } else {
-                "SELECT cursor FROM sources WHERE id = ?"
+                "SELECT cursor, config, name FROM sources WHERE id = ?"
             },
             [id.into()],
         ))
@@ -175,4 +176,10 @@ async fn upgrading_keeps_a_feeds_validators_as_its_cursor() {
     let cursor: Value = serde_json::from_str(&cursor.expect("a cursor")).unwrap();
     assert_eq!(cursor["etag"], "\"v7\"", "{cursor}");
     assert!(cursor["last_modified"].is_null(), "{cursor}");
+    // A feed from before connectors has its URL as its config, and as its name.
+    let config: String = row.try_get("", "config").unwrap();
+    let config: Value = serde_json::from_str(&config).unwrap();
+    assert_eq!(config, json!({"kind": "rss", "url": "https://news.example.com/rss"}));
+    let name: String = row.try_get("", "name").unwrap();
+    assert_eq!(name, "https://news.example.com/rss");
 }

@@ -202,8 +202,8 @@ async fn a_feed_that_asks_to_wait_is_not_polled_before_it_said() {
     assert_eq!(feed.requests().len(), asked, "not polled again in the meantime (poll_seconds is 1)");
 
     let metrics = app.get("/metrics").send().await.expect(200).text;
-    assert!(metrics.contains(r#"smrm_source_polls_total{outcome="rate_limited"} 1"#), "{metrics}");
-    assert!(metrics.contains(r#"smrm_source_polls_total{outcome="fetched"}"#), "{metrics}");
+    assert!(metrics.contains(r#"smrm_source_polls_total{kind="rss",outcome="rate_limited"} 1"#), "{metrics}");
+    assert!(metrics.contains(r#"smrm_source_polls_total{kind="rss",outcome="fetched"}"#), "{metrics}");
 }
 
 #[actix_web::test]

@@ -5,7 +5,7 @@ of 3 keywords each, over a running SMRM server. Reports posts/s and mentions/s.
 Start the server first (release build, PostgreSQL), for example:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/smrm_bench \
-    SMRM_JWT_SECRET=benchmark-secret-of-at-least-32-chars \
+    SMRM_JWT_SECRET=benchmark-secret-of-at-least-32-chars SMRM_SECRETS_KEY=$(printf "%064d" 1) \
     SMRM_ADDR=127.0.0.1:8080 cargo run --release
 
 then:  python3 tests/bench/ingest.py --base http://127.0.0.1:8080

@@ -9,7 +9,7 @@
 #   cargo build --release -p smrm-api
 #   tests/bench/load.sh                 # SQLite + in-process cache and limits
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/smrm_bench REDIS_URL=redis://127.0.0.1:6379 \
-#     SMRM_JWT_SECRET=benchmark-secret-of-at-least-32-chars tests/bench/load.sh
+#     SMRM_JWT_SECRET=benchmark-secret-of-at-least-32-chars SMRM_SECRETS_KEY=$(printf "%064d" 1) tests/bench/load.sh
 #
 # Needs wrk (Debian: apt-get install wrk). Loopback only. Rate limits are
 # raised so that the run measures serving, not limiting; the limiter still

@@ -47,6 +47,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(scope("/webhooks").configure(webhooks::configure))
             .service(scope("/alert-rules").configure(alert_rules::configure))
             .service(scope("/sources").configure(sources::configure))
+            .service(scope("/credentials").configure(sources::configure_credentials))
             .service(scope("/sentiment").configure(sentiment::configure)),
     );
 }

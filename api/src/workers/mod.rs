@@ -43,6 +43,11 @@ impl Stopping {
     pub fn is_set(&self) -> bool {
         *self.0.borrow()
     }
+
+    /// Resolves once the process is stopping.
+    pub async fn wait(&mut self) {
+        let _ = self.0.wait_for(|stop| *stop).await;
+    }
 }
 
 /// How long a stopping worker may take to finish its current step before
@@ -85,6 +90,18 @@ impl Workers {
         self.tasks.push((name, task));
     }
 
+    /// Runs a worker that keeps its own loop (and work in flight across
+    /// rounds); it must return soon after `Stopping` is set.
+    fn spawn_task<F, Fut>(&mut self, name: &'static str, run: F)
+    where
+        F: FnOnce(Stopping) -> Fut,
+        Fut: std::future::Future<Output = ()> + 'static,
+    {
+        let stopping = Stopping(self.stop.subscribe());
+        let task = actix_web::rt::spawn(InRuntime::new(run(stopping)));
+        self.tasks.push((name, task));
+    }
+
     /// Tells every worker to stop and waits for each, inside the runtime:
     /// their database connections go back to the pool before it closes. A
     /// worker still busy `WORKER_SHUTDOWN` after the signal is cancelled.
@@ -119,13 +136,13 @@ impl Workers {
 /// that ends without stopping its server), is dropped with the runtime's
 /// context entered: the database pool returns a connection by spawning a
 /// task, which outside a Tokio context is a panic.
-struct InRuntime<F> {
+pub(super) struct InRuntime<F> {
     future: Option<std::pin::Pin<Box<F>>>,
     runtime: tokio::runtime::Handle,
 }
 
 impl<F: std::future::Future> InRuntime<F> {
-    fn new(future: F) -> Self {
+    pub(super) fn new(future: F) -> Self {
         Self { future: Some(Box::pin(future)), runtime: tokio::runtime::Handle::current() }
     }
 }

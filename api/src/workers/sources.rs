@@ -1,39 +1,75 @@
-//! Polls the sources that are due, each through its kind's connector.
-//! Each poll is claimed in the database by moving the source's next poll
-//! time, so with several replicas each poll happens once, and never sooner
-//! than the source's `poll_seconds`.
+//! Runs the sources that are due, each through its kind's connector.
+//!
+//! Each run is claimed in the database by moving the source's next run
+//! time, so with several replicas each run happens once, and never sooner
+//! than the source's `poll_seconds`; the claim takes every tenant's most
+//! overdue source before anyone's second. Runs go on concurrently, bounded
+//! per replica and per kind of source, and a slow platform holds only its
+//! own runs: new ones are claimed as soon as any slot frees up.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_web::web;
-use futures_util::StreamExt;
+use smrm_domain::model::sources::SourceKind;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
-use super::{WORKER_PERIOD, Workers};
+use super::{InRuntime, WORKER_PERIOD, Workers};
 use crate::state::AppState;
 
-/// Sources claimed per round, and polled at once.
-const BATCH: u64 = 16;
-const CONCURRENCY: usize = 4;
+/// Runs in flight per replica at most.
+const IN_FLIGHT: usize = 32;
+/// Runs in flight per kind of source at most (one platform's slowness
+/// cannot take every slot).
+const PER_KIND: usize = 8;
+/// Sources claimed per round at most.
+const BATCH: usize = 16;
 
 pub(super) fn spawn(workers: &mut Workers, state: web::Data<AppState>) {
-    workers.spawn("source-poller", WORKER_PERIOD, move |_| {
-        let state = state.clone();
-        async move {
-            let due = match state.sources.claim(BATCH).await {
-                Ok(due) => due,
-                Err(e) => {
-                    tracing::warn!(error = %e, "claiming due sources failed");
-                    return;
-                }
-            };
-            futures_util::stream::iter(due)
-                .for_each_concurrent(CONCURRENCY, |(source, cursor)| {
-                    let state = state.clone();
-                    async move {
-                        if let Err(e) = state.sources.poll(&source, cursor.as_ref()).await {
-                            tracing::warn!(error = %e, source = %source.id, "polling a source failed");
-                        }
+    workers.spawn_task("source-poller", move |mut stopping| async move {
+        let mut per_kind: HashMap<SourceKind, Arc<Semaphore>> = HashMap::new();
+        // Each run is a task of its own: it goes on while this loop awaits
+        // the next claim (which may wait for the database connection a run
+        // holds).
+        let mut running = JoinSet::new();
+        let mut tick = actix_web::rt::time::interval(WORKER_PERIOD);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    let free = IN_FLIGHT.saturating_sub(running.len()).min(BATCH);
+                    if free == 0 {
+                        continue;
                     }
-                })
-                .await;
+                    let due = match state.sources.claim(free as u64).await {
+                        Ok(due) => due,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "claiming due sources failed");
+                            continue;
+                        }
+                    };
+                    for (source, cursor) in due {
+                        let slots = per_kind.entry(source.kind()).or_insert_with(|| Arc::new(Semaphore::new(PER_KIND))).clone();
+                        let state = state.clone();
+                        running.spawn_local(InRuntime::new(async move {
+                            let _slot = slots.acquire_owned().await;
+                            if let Err(e) = state.sources.poll(&source, cursor.as_ref()).await {
+                                tracing::warn!(error = %e, source = %source.id, "running a source failed");
+                            }
+                        }));
+                    }
+                }
+                Some(done) = running.join_next(), if !running.is_empty() => {
+                    if let Err(e) = done
+                        && e.is_panic()
+                    {
+                        tracing::error!(error = %e, "a source run panicked");
+                    }
+                }
+                () = stopping.wait() => break,
+            }
         }
+        // Runs in flight finish: each records its outcome whole.
+        while running.join_next().await.is_some() {}
     });
 }

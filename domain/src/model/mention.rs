@@ -28,6 +28,7 @@ macro_rules! str_enum {
         }
     };
 }
+pub(crate) use str_enum;
 
 str_enum!(
     /// Where a post was published. The first six are user-generated, the rest media.
@@ -93,6 +94,10 @@ pub struct PostInput {
     pub url: Option<String>,
     pub title: Option<String>,
     pub text: Option<String>,
+    /// The post this one answers (a comment's post), on the same platform.
+    pub parent_external_id: Option<String>,
+    /// The original this one reposts or forwards, on the same platform.
+    pub repost_of_external_id: Option<String>,
     pub language: Option<String>,
     pub published_at: DateTime<Utc>,
     pub author: Author,
@@ -271,6 +276,13 @@ pub fn check_batch(items: &[PostInput], unknown_brands: &HashSet<BrandId>, now: 
     for (i, p) in items.iter().enumerate() {
         let at = |f: &str| format!("items[{i}].{f}");
         check_len(&mut v, at("external_id"), &p.external_id, 200, true);
+        for (field, id) in
+            [("parent_external_id", &p.parent_external_id), ("repost_of_external_id", &p.repost_of_external_id)]
+        {
+            if let Some(id) = id {
+                check_len(&mut v, at(field), id, 200, true);
+            }
+        }
         check_platform(&mut v, at("platform"), &p.platform);
         if let Some(url) = &p.url {
             check_http_url(&mut v, at("url"), url);

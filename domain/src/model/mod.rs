@@ -2,6 +2,7 @@ pub mod access;
 pub mod brand;
 pub mod communication;
 pub mod competitor_set;
+pub mod credentials;
 pub mod integrations;
 pub mod mention;
 pub mod sentiment;

@@ -57,8 +57,14 @@ pub trait Readiness: Send + Sync {
 pub trait Telemetry: Send + Sync {
     /// A stored batch: what became of the posts received, and the mentions made.
     fn ingested(&self, received: usize, duplicates: usize, unmatched: usize, mentions: usize);
-    /// A source's poll, by outcome (`fetched`, `not_modified`, `failed`, …).
-    fn source_polled(&self, outcome: &'static str);
+    /// A source's poll, by kind and outcome (`fetched`, `not_modified`,
+    /// `failed`, …), with the posts it fetched and the mentions they made.
+    fn source_polled(&self, kind: &'static str, outcome: &'static str, fetched: u64, mentions: u64);
+    /// One call to a platform's API by a connector of `kind`, by outcome
+    /// (`ok`, or the error's kind), and how long it took.
+    fn upstream_called(&self, kind: &'static str, outcome: &'static str, latency: std::time::Duration);
+    /// A connector of `kind` waited this long for its platform's rate limit.
+    fn rate_limit_waited(&self, kind: &'static str, waited: std::time::Duration);
     /// A webhook delivery attempt, by outcome (`delivered`, `rejected`, …).
     fn webhook_attempted(&self, outcome: &'static str);
     /// A report asked of the cache: found, or computed.
@@ -70,7 +76,9 @@ pub struct NoTelemetry;
 
 impl Telemetry for NoTelemetry {
     fn ingested(&self, _: usize, _: usize, _: usize, _: usize) {}
-    fn source_polled(&self, _: &'static str) {}
+    fn source_polled(&self, _: &'static str, _: &'static str, _: u64, _: u64) {}
+    fn upstream_called(&self, _: &'static str, _: &'static str, _: std::time::Duration) {}
+    fn rate_limit_waited(&self, _: &'static str, _: std::time::Duration) {}
     fn webhook_attempted(&self, _: &'static str) {}
     fn report_cache(&self, _: bool) {}
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use smrm_domain::model::mention::{Author, PostInput, TEXT_MAX_CHARS};
-use smrm_domain::model::sources::{ConnectorError, Cursor, Fetched, Source, SourceKind};
-use smrm_domain::ports::Connector;
+use smrm_domain::model::sources::{ConnectorError, Cursor, Fetched, Source, SourceConfig, SourceKind};
+use smrm_domain::ports::{Connector, FetchRequest};
 
 use crate::outbound::{Http, describe, read_limited};
 
@@ -40,9 +40,13 @@ impl Connector for RssConnector {
         SourceKind::Rss
     }
 
-    async fn fetch(&self, source: &Source, cursor: Option<&Cursor>) -> Result<Fetched, ConnectorError> {
-        let validators: Validators = cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
-        let mut req = self.http.request(reqwest::Method::GET, &source.url).map_err(ConnectorError::Transient)?.header(
+    async fn fetch(&self, request: FetchRequest<'_>) -> Result<Fetched, ConnectorError> {
+        let source = request.source;
+        let SourceConfig::Rss { url } = &source.config else {
+            return Err(ConnectorError::Transient("not a feed source".into()));
+        };
+        let validators: Validators = request.cursor.and_then(|c| serde_json::from_str(&c.0).ok()).unwrap_or_default();
+        let mut req = self.http.request(reqwest::Method::GET, url).map_err(ConnectorError::Transient)?.header(
             "accept",
             "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5",
         );
@@ -66,7 +70,7 @@ impl Connector for RssConnector {
             .await
             .map_err(|e| ConnectorError::Transient(format!("reading the feed: {e}")))?;
         let feed = feed_rs::parser::Builder::new()
-            .base_uri(Some(&source.url))
+            .base_uri(Some(url))
             .build()
             .parse(&body[..])
             .map_err(|e| ConnectorError::Transient(format!("not an RSS or Atom feed: {e}")))?;
@@ -100,7 +104,11 @@ fn clip(s: &str, max: usize) -> String {
 /// feed's host. Entries with neither text nor title are skipped and counted
 /// (so are posts the pipeline finds invalid).
 fn entries_to_posts(source: &Source, entries: Vec<FeedEntry>, now: DateTime<Utc>) -> (Vec<PostInput>, u64) {
-    let host = smrm_domain::model::integrations::url_host(&source.url).unwrap_or("feed").to_owned();
+    let url = match &source.config {
+        SourceConfig::Rss { url } => url.as_str(),
+        _ => "",
+    };
+    let host = smrm_domain::model::integrations::url_host(url).unwrap_or("feed").to_owned();
     let mut posts = Vec::with_capacity(entries.len());
     let mut skipped = 0;
     for e in entries {
@@ -116,6 +124,8 @@ fn entries_to_posts(source: &Source, entries: Vec<FeedEntry>, now: DateTime<Utc>
             url: e.url.filter(|u| u.len() <= 2048 && (u.starts_with("https://") || u.starts_with("http://"))),
             title: e.title.map(|t| clip(&t, 1000)),
             text: Some(clip(&text, TEXT_MAX_CHARS)),
+            parent_external_id: None,
+            repost_of_external_id: None,
             language: None,
             published_at: e.published_at.filter(|t| *t <= now).unwrap_or(now),
             author: Author {

@@ -280,6 +280,8 @@ pub mod post {
         pub auto_label: String,
         pub auto_score: f64,
         pub created_at: DateTimeUtc,
+        pub parent_external_id: Option<String>,
+        pub repost_of_external_id: Option<String>,
     }
     no_relations!();
 }
@@ -479,6 +481,30 @@ tenant_table!(source, "sources", {
     posts_created: i64,
     created_at: DateTimeUtc,
     updated_at: DateTimeUtc,
+    name: String,
+    /// The kind's settings, as JSON (`SourceConfig`).
+    #[sea_orm(column_type = "Text")]
+    config: String,
+    credential_id: Option<Uuid>,
+    /// A JSON array of brand ids.
+    #[sea_orm(column_type = "Text")]
+    brand_ids: String,
+    state: Option<String>,
+    posts_fetched: i64,
+    secret_key_version: Option<String>,
+    secret_nonce: Option<Vec<u8>>,
+    secret: Option<Vec<u8>>,
+});
+
+tenant_table!(credential, "credentials", {
+    kind: String,
+    name: String,
+    status: String,
+    key_version: String,
+    nonce: Vec<u8>,
+    secret: Vec<u8>,
+    last_used_at: Option<DateTimeUtc>,
+    created_at: DateTimeUtc,
 });
 
 tenant_table!(webhook, "webhooks", {

@@ -126,6 +126,20 @@ fn posts_statement(mut rows: Vec<post::Model>, tail: &str) -> Statement {
         .column("auto_label", "text", ArrayType::String, rows.iter_mut().map(|r| std::mem::take(&mut r.auto_label)))
         .column("auto_score", "float8", ArrayType::Double, rows.iter().map(|r| r.auto_score))
         .column("created_at", "timestamptz", ArrayType::ChronoDateTimeUtc, rows.iter().map(|r| r.created_at))
+        .nullable(
+            "parent_external_id",
+            "text",
+            ArrayType::String,
+            String::new(),
+            rows.iter_mut().map(|r| r.parent_external_id.take()),
+        )
+        .nullable(
+            "repost_of_external_id",
+            "text",
+            ArrayType::String,
+            String::new(),
+            rows.iter_mut().map(|r| r.repost_of_external_id.take()),
+        )
         .statement(tail)
 }
 

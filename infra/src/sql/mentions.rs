@@ -73,6 +73,8 @@ pub(super) fn post_row(tenant: TenantId, p: &Post, folded: Option<String>) -> po
         auto_label: p.auto.map_or(UNSCORED, |a| a.label.as_str()).into(),
         auto_score: p.auto.map_or(0.0, |a| a.score),
         created_at: p.created_at,
+        parent_external_id: i.parent_external_id.clone(),
+        repost_of_external_id: i.repost_of_external_id.clone(),
     }
 }
 
@@ -100,6 +102,8 @@ pub(super) fn to_post(m: post::Model) -> DomainResult<Post> {
             url: m.url,
             title: m.title,
             text: m.text,
+            parent_external_id: m.parent_external_id,
+            repost_of_external_id: m.repost_of_external_id,
             language: m.language,
             published_at: m.published_at,
             author: Author {

@@ -58,6 +58,10 @@ pub struct PostDto {
     pub title: Option<String>,
     /// May be absent only with `brand_id` (platforms that forbid exporting text): a restricted post.
     pub text: Option<String>,
+    /// The `external_id` of the post this one answers (a comment's post), on the same platform.
+    pub parent_external_id: Option<String>,
+    /// The `external_id` of the original this one reposts or forwards, on the same platform.
+    pub repost_of_external_id: Option<String>,
     /// ISO 639-1; detected from the text when absent.
     pub language: Option<String>,
     pub published_at: DateTime<Utc>,
@@ -82,6 +86,8 @@ impl From<PostDto> for PostInput {
             url: d.url,
             title: d.title,
             text: d.text,
+            parent_external_id: d.parent_external_id,
+            repost_of_external_id: d.repost_of_external_id,
             language: d.language,
             published_at: d.published_at,
             author: Author {
@@ -156,6 +162,10 @@ pub struct MentionDto {
     pub title: Option<String>,
     /// `null` for a restricted post.
     pub text: Option<String>,
+    /// The `external_id` of the post this one answers (a comment's post), on the same platform.
+    pub parent_external_id: Option<String>,
+    /// The `external_id` of the original this one reposts or forwards, on the same platform.
+    pub repost_of_external_id: Option<String>,
     pub language: Option<String>,
     pub published_at: DateTime<Utc>,
     pub author: AuthorDto,
@@ -192,6 +202,8 @@ impl From<Mention> for MentionDto {
             url: p.url,
             title: p.title,
             text: p.text,
+            parent_external_id: p.parent_external_id,
+            repost_of_external_id: p.repost_of_external_id,
             language: p.language,
             published_at: p.published_at,
             author: AuthorDto {

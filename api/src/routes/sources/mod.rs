@@ -1,22 +1,27 @@
-//! Pull sources (RSS and Atom feeds for online media): SMRM polls them and
-//! stores their entries as posts, through the same pipeline as pushed ones.
+//! Sources (feeds, platform searches, walls, channels) SMRM runs itself,
+//! storing what they find through the same pipeline as pushed posts; and
+//! the credentials they call platforms with.
 
 pub mod dto;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use smrm_domain::ids::SourceId;
+use smrm_domain::ids::{CredentialId, SourceId};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use self::dto::{NewSourceDto, SourceDto, SourceList, SourcePatchDto};
-use crate::auth::{Analyst, Auth, Viewer};
+use self::dto::{CredentialDto, CredentialList, NewCredentialDto, NewSourceDto, SourceDto, SourceList, SourcePatchDto};
+use crate::auth::{Admin, Analyst, Auth, Viewer};
 use crate::extract::{ListParams, PathId, ValidJson, ValidQuery};
 use crate::problem::*;
 use crate::routes::created;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(create).service(get_one).service(update).service(remove);
+    cfg.service(list).service(create).service(get_one).service(update).service(remove).service(run);
+}
+
+pub fn configure_credentials(cfg: &mut ServiceConfig) {
+    cfg.service(list_credentials).service(create_credential).service(get_credential).service(delete_credential);
 }
 
 /// Lists the sources, oldest first (viewer).
@@ -31,9 +36,11 @@ async fn list(
     Ok(HttpResponse::Ok().json(SourceList::from(state.sources.list(&who, q.0.page()?).await?)))
 }
 
-/// Adds a feed to poll (analyst). It is polled at once, then no more often
-/// than `poll_seconds`, with `If-None-Match` / `If-Modified-Since`; each
-/// poll's success or error is recorded on the source.
+/// Adds a source (analyst). It runs at once, then no more often than
+/// `poll_seconds`; each run's outcome is in its `status`. Search kinds
+/// search for the keywords of `brand_ids` (all brands when empty) and let
+/// SMRM's matcher decide what is a mention; channel kinds read their
+/// channel whole, and with a `brand_id` every post is that brand's mention.
 #[utoipa::path(tag = "sources", security(("bearer" = [])), request_body = NewSourceDto,
     responses((status = 201, body = SourceDto), AuthProblems, BodyProblems))]
 #[post("")]
@@ -42,7 +49,7 @@ async fn create(
     who: Auth<Analyst>,
     body: ValidJson<NewSourceDto>,
 ) -> Result<HttpResponse, ApiError> {
-    let s = state.sources.create(&who, body.0.into()).await?;
+    let s = state.sources.create(&who, body.0.into_input()?).await?;
     Ok(created(format!("/v1/sources/{}", s.id), &SourceDto::from(s)))
 }
 
@@ -64,7 +71,8 @@ async fn update(
     id: PathId,
     body: ValidJson<SourcePatchDto>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(SourceDto::from(state.sources.update(&who, SourceId(id.0), body.0.into()).await?)))
+    Ok(HttpResponse::Ok()
+        .json(SourceDto::from(state.sources.update(&who, SourceId(id.0), body.0.into_patch()?).await?)))
 }
 
 /// Stops polling and deletes a source (analyst); the posts it brought stay.
@@ -73,5 +81,59 @@ async fn update(
 #[delete("/{id}")]
 async fn remove(state: web::Data<AppState>, who: Auth<Analyst>, id: PathId) -> Result<HttpResponse, ApiError> {
     state.sources.delete(&who, SourceId(id.0)).await?;
+    Ok(HttpResponse::new(StatusCode::NO_CONTENT))
+}
+
+/// Runs the source now (analyst): answers 202 at once, and a worker runs
+/// it within a second; its `status` tells how it went. A disabled source,
+/// or one the platform pushes to, cannot be run (409).
+#[utoipa::path(tag = "sources", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 202, body = SourceDto), AuthProblems, NotFoundProblem, ConflictProblem))]
+#[post("/{id}/run")]
+async fn run(state: web::Data<AppState>, who: Auth<Analyst>, id: PathId) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Accepted().json(SourceDto::from(state.sources.run(&who, SourceId(id.0)).await?)))
+}
+
+/// Lists the credentials, oldest first (admin); secrets are never shown.
+#[utoipa::path(tag = "credentials", security(("bearer" = [])), params(ListParams),
+    responses((status = 200, body = CredentialList), AuthProblems, QueryProblems))]
+#[get("")]
+async fn list_credentials(
+    state: web::Data<AppState>,
+    who: Auth<Admin>,
+    q: ValidQuery<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(CredentialList::from(state.credentials.list(&who, q.0.page()?).await?)))
+}
+
+/// Stores a platform key (admin). The secret is encrypted at rest with the
+/// server's key and never answered again; a source names the credential
+/// by its id.
+#[utoipa::path(tag = "credentials", security(("bearer" = [])), request_body = NewCredentialDto,
+    responses((status = 201, body = CredentialDto), AuthProblems, BodyProblems))]
+#[post("")]
+async fn create_credential(
+    state: web::Data<AppState>,
+    who: Auth<Admin>,
+    body: ValidJson<NewCredentialDto>,
+) -> Result<HttpResponse, ApiError> {
+    let c = state.credentials.create(&who, body.0.into()).await?;
+    Ok(created(format!("/v1/credentials/{}", c.id), &CredentialDto::from(c)))
+}
+
+/// One credential (admin).
+#[utoipa::path(tag = "credentials", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = CredentialDto), AuthProblems, NotFoundProblem))]
+#[get("/{id}")]
+async fn get_credential(state: web::Data<AppState>, who: Auth<Admin>, id: PathId) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(CredentialDto::from(state.credentials.get(&who, CredentialId(id.0)).await?)))
+}
+
+/// Deletes a credential (admin); 409 while a source uses it.
+#[utoipa::path(tag = "credentials", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 204), AuthProblems, NotFoundProblem, ConflictProblem))]
+#[delete("/{id}")]
+async fn delete_credential(state: web::Data<AppState>, who: Auth<Admin>, id: PathId) -> Result<HttpResponse, ApiError> {
+    state.credentials.delete(&who, CredentialId(id.0)).await?;
     Ok(HttpResponse::new(StatusCode::NO_CONTENT))
 }
