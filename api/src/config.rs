@@ -28,6 +28,7 @@ const KNOWN: &[&str] = &[
     "SMRM_SECRETS_KEY_PREVIOUS",
     "SMRM_HN_API_URL",
     "SMRM_VK_API_URL",
+    "SMRM_TELEGRAM_URL",
 ];
 
 #[derive(Clone)]
@@ -77,6 +78,7 @@ pub struct Config {
 pub struct Upstreams {
     pub hn: String,
     pub vk: String,
+    pub telegram: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -263,6 +265,7 @@ impl Config {
         let upstreams = Upstreams {
             hn: upstream("SMRM_HN_API_URL", "https://hn.algolia.com/api/v1"),
             vk: upstream("SMRM_VK_API_URL", "https://api.vk.com/method"),
+            telegram: upstream("SMRM_TELEGRAM_URL", "https://t.me"),
         };
 
         if !errors.is_empty() {

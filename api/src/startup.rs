@@ -24,7 +24,8 @@ use smrm_domain::services::webhooks::WebhookService;
 use smrm_infra::cache::{MemoryCache, RedisCache, RedisLink, ReportEntries};
 use smrm_infra::connectors::hn::HnConnector;
 use smrm_infra::connectors::rss::RssConnector;
-use smrm_infra::connectors::vk::{self, VkApi, VkSearchConnector, VkWallConnector};
+use smrm_infra::connectors::telegram::TelegramConnector;
+use smrm_infra::connectors::vk::{self, VkApi, VkPushes, VkSearchConnector, VkWallConnector};
 use smrm_infra::connectors::{Pacer, Upstream};
 use smrm_infra::crypto::{Argon2Hasher, OsSecrets};
 use smrm_infra::limiter::{MemoryRateLimiter, RedisRateLimiter};
@@ -127,11 +128,14 @@ impl Application {
         let upstream = |base: &str, pacer| Upstream::new(http.clone(), base, telemetry.clone(), pacer);
         let hn = upstream(&config.upstreams.hn, Pacer::new(10_000, HOUR));
         let vk = Arc::new(VkApi::new(upstream(&config.upstreams.vk, Pacer::spaced(vk::CALL_SPACING))));
+        // t.me publishes no limit and throttles heavy readers: five pages a second per replica.
+        let telegram = upstream(&config.upstreams.telegram, Pacer::new(5, Duration::from_secs(1)));
         let connectors = Connectors::default()
             .with(Arc::new(RssConnector::new(http.clone())))
             .with(Arc::new(HnConnector::new(hn)))
             .with(Arc::new(VkSearchConnector { api: vk.clone() }))
-            .with(Arc::new(VkWallConnector { api: vk }));
+            .with(Arc::new(VkWallConnector { api: vk }))
+            .with(Arc::new(TelegramConnector::new(telegram)));
         let secrets: Arc<dyn SecretBox> = Arc::new(sealing_keys(&config)?);
         let state = web::Data::new(AppState {
             access: AccessService {
@@ -193,6 +197,8 @@ impl Application {
                 repo: store.clone(),
                 credentials: store.clone(),
                 secrets: secrets.clone(),
+                random: Arc::new(OsSecrets),
+                pushes: Arc::new(VkPushes),
                 brands: store.clone(),
                 connectors,
                 mentions,

@@ -19,6 +19,7 @@ mod roles;
 mod sentiment;
 mod service;
 mod sources;
+mod telegram;
 mod tenancy;
 mod vk;
 mod webhooks;

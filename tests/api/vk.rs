@@ -237,3 +237,91 @@ async fn vk_errors_fail_pause_or_invalidate_as_they_mean() {
     assert!(metrics.contains(r#"smrm_source_polls_total{kind="vk_wall",outcome="auth_failed"}"#), "{metrics}");
     assert!(metrics.contains(r#"smrm_source_polls_total{kind="vk_wall",outcome="quota_exhausted"} 1"#), "{metrics}");
 }
+
+async fn callback_source(app: &TestApp, t: &Tenant, brand: &str) -> Value {
+    let created = app
+        .post("/v1/sources")
+        .token(&t.token)
+        .json(json!({"kind": "vk_callback", "config": {"group_id": 1234, "confirmation_code": "c0nf1rm"}, "brand_id": brand}))
+        .send()
+        .await
+        .expect(201);
+    created.body
+}
+
+#[actix_web::test]
+async fn vk_callback_confirms_checks_and_stores_each_event_once() {
+    let app = smrm_tests::spawn_app().await;
+    let t = app.signup("VK callback").await;
+    let other = app.signup("Another agency").await;
+    let brand = app.brand(&t.token, "Дейнет").await;
+    let other_brand = app.brand(&other.token, "Дейнет").await;
+    let s = callback_source(&app, &t, &brand).await;
+    let theirs = callback_source(&app, &other, &other_brand).await;
+    let id = s["id"].as_str().unwrap();
+    let url = s["callback_url"].as_str().unwrap();
+    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with(&format!("/v1/callbacks/vk/{id}")), "{url}");
+    let secret = s["secret"].as_str().unwrap().to_owned();
+    assert_eq!(secret.len(), 32);
+    let shown = app.get(&format!("/v1/sources/{id}")).token(&t.token).send().await.expect(200);
+    assert!(!shown.text.contains(&secret) && shown.body.get("callback_url").is_none(), "shown once");
+    assert_eq!(s["platform"], "vk");
+    app.post(&format!("/v1/sources/{id}/run")).token(&t.token).send().await.problem(409);
+
+    let path = format!("/v1/callbacks/vk/{id}");
+    let push = |body: Value| app.post(&path).json(body).send();
+    let confirmed = push(json!({"type": "confirmation", "group_id": 1234})).await.expect(200);
+    assert_eq!(confirmed.text, "c0nf1rm");
+    assert!(confirmed.header("content-type").unwrap().starts_with("text/plain"));
+    push(json!({"type": "confirmation", "group_id": 999})).await.problem(403);
+
+    let post = json!({"id": 5678, "owner_id": -1234, "from_id": 42, "date": unix_now() - 5, "text": "Дейнет, верните деньги",
+        "post_type": "post", "likes": {"count": 3}, "inner_type": "wall_wallpost"});
+    let event = |secret: &str, event_id: &str, kind: &str, object: &Value| json!({"type": kind, "group_id": 1234, "event_id": event_id, "v": "5.199", "secret": secret, "object": object});
+    push(event("wrong", "e1", "wall_post_new", &post)).await.problem(403);
+    let theirs_secret = theirs["secret"].as_str().unwrap();
+    push(event(theirs_secret, "e1", "wall_post_new", &post)).await.problem(403);
+    let mut no_secret = event(&secret, "e1", "wall_post_new", &post);
+    no_secret.as_object_mut().unwrap().remove("secret");
+    push(no_secret).await.problem(403);
+    assert!(app.all_mentions(&t.token).await.is_empty(), "nothing stored from a refused push");
+
+    assert_eq!(push(event(&secret, "e1", "wall_post_new", &post)).await.expect(200).text, "ok");
+    assert_eq!(push(event(&secret, "e1", "wall_post_new", &post)).await.expect(200).text, "ok", "redelivered");
+    let reply = json!({"id": 9, "from_id": 42, "date": unix_now() - 3, "text": "Ответьте!", "post_id": 5678, "post_owner_id": -1234, "owner_id": -1234});
+    assert_eq!(push(event(&secret, "e2", "wall_reply_new", &reply)).await.expect(200).text, "ok");
+    let photo = json!({"id": 3, "from_id": 43, "date": unix_now() - 2, "text": "Фото супер", "photo_id": 77, "photo_owner_id": -1234});
+    assert_eq!(push(event(&secret, "e3", "photo_comment_new", &photo)).await.expect(200).text, "ok");
+    assert_eq!(push(event(&secret, "e4", "group_join", &json!({"user_id": 1}))).await.expect(200).text, "ok");
+
+    let mentions = app.all_mentions(&t.token).await;
+    let mut ids: Vec<&str> = mentions.iter().map(|m| m["external_id"].as_str().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, ["photo-1234_77_r3", "wall-1234_5678", "wall-1234_5678_r9"]);
+    assert!(mentions.iter().all(|m| m["brand_id"] == brand.as_str()));
+    let comment = mentions.iter().find(|m| m["external_id"] == "wall-1234_5678_r9").unwrap();
+    assert_eq!(comment["parent_external_id"], "wall-1234_5678");
+    assert!(app.all_mentions(&other.token).await.is_empty(), "the other tenant got nothing");
+    let s = app.get(&format!("/v1/sources/{id}")).token(&t.token).send().await.expect(200).body;
+    assert_eq!(s["status"]["state"], "ok");
+    assert_eq!(s["status"]["mentions_created"], 3);
+
+    app.post(&format!("/v1/callbacks/vk/{}", uuid::Uuid::now_v7()))
+        .json(json!({"type": "confirmation", "group_id": 1234}))
+        .send()
+        .await
+        .problem(404);
+    let feed = app
+        .post("/v1/sources")
+        .token(&t.token)
+        .json(json!({"kind": "rss", "url": "https://news.example.com/rss", "platform": "news", "source_type": "news"}))
+        .send()
+        .await
+        .expect(201);
+    assert!(feed.body.get("secret").is_none());
+    app.post(&format!("/v1/callbacks/vk/{}", feed.id()))
+        .json(json!({"type": "confirmation", "group_id": 1234}))
+        .send()
+        .await
+        .problem(404);
+}

@@ -5,6 +5,7 @@
 //! `SMRM_*_URL` settings; no test ever calls a real platform.
 
 pub mod hn;
+pub mod telegram;
 pub mod vk;
 
 use std::sync::{Arc, Mutex};

@@ -48,6 +48,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(scope("/alert-rules").configure(alert_rules::configure))
             .service(scope("/sources").configure(sources::configure))
             .service(scope("/credentials").configure(sources::configure_credentials))
+            .service(scope("/callbacks").configure(sources::configure_callbacks))
             .service(scope("/sentiment").configure(sentiment::configure)),
     );
 }

@@ -593,6 +593,28 @@ impl ConnectorError {
     }
 }
 
+/// What binds a pushed source's sealed secret to its row.
+pub fn source_aad(tenant: TenantId, id: SourceId) -> Vec<u8> {
+    format!("smrm:source:{}:{}", tenant.0, id.0).into_bytes()
+}
+
+/// An event a platform pushed to a source (VK's Callback API), as sent.
+#[derive(Debug, Clone)]
+pub struct PushedEvent {
+    pub kind: String,
+    pub group_id: Option<u64>,
+    pub event_id: Option<String>,
+    pub secret: Option<String>,
+    pub object: serde_json::Value,
+}
+
+/// What a push is answered with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushAnswer {
+    /// `text/plain`: VK's confirmation code, or `ok`.
+    Text(String),
+}
+
 /// Whether one post is valid as a post of any batch: connectors build
 /// posts from what platforms give, and an invalid one is skipped, not
 /// allowed to fail the whole poll.

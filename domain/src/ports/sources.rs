@@ -29,7 +29,9 @@ pub struct PollRecord {
 
 #[async_trait]
 pub trait SourceRepository: Send + Sync {
-    async fn insert_source(&self, tenant: TenantId, s: &Source) -> DomainResult<()>;
+    /// `secret`: a pushed source's own secret (what the platform proves
+    /// its pushes with), sealed.
+    async fn insert_source(&self, tenant: TenantId, s: &Source, secret: Option<&Sealed>) -> DomainResult<()>;
     async fn get_source(&self, tenant: TenantId, id: SourceId) -> DomainResult<Source>;
     async fn list_sources(&self, tenant: TenantId, page: PageRequest) -> DomainResult<Page<Source>>;
     /// The settings and the next run; not the status. `reset_cursor`: the
@@ -45,6 +47,10 @@ pub trait SourceRepository: Send + Sync {
     async fn record_poll(&self, tenant: TenantId, id: SourceId, record: &PollRecord) -> DomainResult<()>;
     /// Makes the source due at `now` (a run asked for over the API).
     async fn run_now(&self, tenant: TenantId, id: SourceId, now: DateTime<Utc>) -> DomainResult<()>;
+    /// A source a platform pushes to, found by its id alone (the push
+    /// names no tenant: it proves itself with the source's secret), with
+    /// that secret; `NotFound` for any other kind.
+    async fn pushed_source(&self, id: SourceId) -> DomainResult<(Source, Option<Sealed>)>;
 }
 
 #[async_trait]
@@ -73,6 +79,18 @@ pub trait SecretBox: Send + Sync {
     /// Fails when the key it names is not configured or the value was
     /// tampered with.
     fn open(&self, aad: &[u8], sealed: &Sealed) -> DomainResult<Secret>;
+}
+
+/// Reads what a platform pushes (VK's Callback API events) as posts.
+pub trait PushDecoder: Send + Sync {
+    /// The post an event of type `kind` carries for `source`; `None` for
+    /// a type that is no post (it is answered and ignored).
+    fn decode(
+        &self,
+        source: &Source,
+        kind: &str,
+        object: &serde_json::Value,
+    ) -> Option<crate::model::mention::PostInput>;
 }
 
 /// Everything one fetch needs.

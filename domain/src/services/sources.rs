@@ -10,12 +10,13 @@ use crate::ids::{CredentialId, SourceId, TenantId};
 use crate::model::access::Principal;
 use crate::model::credentials::{Credential, CredentialInput, CredentialStatus, Secret, credential_aad};
 use crate::model::sources::{
-    ConnectorError, Cursor, Source, SourceInput, SourcePatch, SourceSettings, SourceState, is_valid_post, search_terms,
+    ConnectorError, Cursor, PushAnswer, PushedEvent, Source, SourceConfig, SourceInput, SourcePatch, SourceSettings,
+    SourceState, is_valid_post, search_terms, source_aad,
 };
 use crate::page::{MAX_LIMIT, Page, PageRequest};
 use crate::ports::{
-    BrandRepository, Clock, Connectors, CredentialRepository, FetchRequest, PollRecord, SecretBox, SourceRepository,
-    Telemetry,
+    BrandRepository, Clock, Connectors, CredentialRepository, FetchRequest, PollRecord, PushDecoder, SecretBox,
+    SecretSource, SourceRepository, Telemetry,
 };
 use crate::services::mentions::MentionService;
 
@@ -28,6 +29,10 @@ pub struct SourceService {
     pub repo: Arc<dyn SourceRepository>,
     pub credentials: Arc<dyn CredentialRepository>,
     pub secrets: Arc<dyn SecretBox>,
+    /// Makes pushed sources' secrets.
+    pub random: Arc<dyn SecretSource>,
+    /// Reads what platforms push.
+    pub pushes: Arc<dyn PushDecoder>,
     pub brands: Arc<dyn BrandRepository>,
     /// One per kind of source; a kind without one cannot be created.
     pub connectors: Connectors,
@@ -67,9 +72,10 @@ impl SourceService {
     /// connector.
     async fn check(&self, tenant: TenantId, input: SourceInput) -> DomainResult<SourceSettings> {
         let settings = input.validate(self.min_poll_seconds, self.allow_private)?;
-        let Some(connector) = self.connectors.get(settings.config.kind()) else {
+        let connector = self.connectors.get(settings.config.kind());
+        if connector.is_none() && !settings.config.kind().is_pushed() {
             return Err(DomainError::invalid("kind", "no connector for this kind of source is enabled on this server"));
-        };
+        }
         let mut v = Violations::new();
         if let (Some(id), Some(kind)) = (settings.credential_id, settings.config.kind().credential()) {
             match self.credentials.get_credential(tenant, id).await {
@@ -85,15 +91,20 @@ impl SourceService {
         for id in self.brands.missing_brands(tenant, &settings.brand_ids).await? {
             v.add("brand_ids", format!("no brand {id}"));
         }
-        connector.check(&settings, &mut v);
+        if let Some(connector) = connector {
+            connector.check(&settings, &mut v);
+        }
         v.finish(settings)
     }
 
-    pub async fn create(&self, who: &Principal, input: SourceInput) -> DomainResult<Source> {
+    /// A new source, due at once; a pushed kind's secret (shown once).
+    pub async fn create(&self, who: &Principal, input: SourceInput) -> DomainResult<(Source, Option<Secret>)> {
         let settings = self.check(who.tenant_id, input).await?;
         let s = Source::new(who.tenant_id, settings, self.clock.now());
-        self.repo.insert_source(who.tenant_id, &s).await?;
-        Ok(s)
+        let secret = s.kind().is_pushed().then(|| Secret::new(self.random.random_alphanumeric(PUSH_SECRET_CHARS)));
+        let sealed = secret.as_ref().map(|secret| self.secrets.seal(&source_aad(who.tenant_id, s.id), secret));
+        self.repo.insert_source(who.tenant_id, &s, sealed.as_ref()).await?;
+        Ok((s, secret))
     }
 
     pub async fn get(&self, who: &Principal, id: SourceId) -> DomainResult<Source> {
@@ -306,6 +317,71 @@ impl SourceService {
         self.repo.record_poll(tenant, source.id, &record).await?;
         Ok(result)
     }
+
+    /// An event a platform pushed to a source (VK's Callback API): a
+    /// confirmation is answered with the source's code; any other event
+    /// must carry the source's secret and community (else `Forbidden`),
+    /// and is stored (a post, through the one pipeline; a redelivered
+    /// event is the same post, so it is stored once) before it is answered
+    /// `ok`. Types that are no post, and pushes to a disabled source, are
+    /// answered `ok` and dropped. A failure to store is an error, so the
+    /// platform delivers the event again.
+    pub async fn push(&self, id: SourceId, event: PushedEvent) -> DomainResult<PushAnswer> {
+        let (source, sealed) = self.repo.pushed_source(id).await?;
+        let SourceConfig::VkCallback { group_id, confirmation_code } = &source.config else {
+            return Err(DomainError::NotFound("source"));
+        };
+        if event.group_id != Some(*group_id) {
+            return Err(DomainError::Forbidden("the event is for another community than the source's".into()));
+        }
+        if event.kind == "confirmation" {
+            return Ok(PushAnswer::Text(confirmation_code.clone()));
+        }
+        let expected = match sealed {
+            Some(sealed) => Some(self.secrets.open(&source_aad(source.tenant_id, source.id), &sealed)?),
+            None => None,
+        };
+        let matches = match (&expected, &event.secret) {
+            (Some(expected), Some(got)) => same(expected.expose().as_bytes(), got.as_bytes()),
+            _ => false,
+        };
+        if !matches {
+            return Err(DomainError::Forbidden("the event's secret is not the source's".into()));
+        }
+        let ok = || Ok(PushAnswer::Text("ok".into()));
+        if !source.enabled {
+            return ok();
+        }
+        let Some(mut post) = self.pushes.decode(&source, &event.kind, &event.object) else { return ok() };
+        let now = self.clock.now();
+        post.brand_id = post.brand_id.or(source.channel_brand());
+        if !is_valid_post(&post, now) {
+            tracing::info!(source = %source.id, event = ?event.event_id, "a pushed post was not valid; dropped");
+            return ok();
+        }
+        let (_, outcome) = self.mentions.ingest_for(source.tenant_id, vec![post]).await?;
+        let created = outcome.created.len() as u64;
+        self.telemetry.source_polled(source.kind().as_str(), "pushed", 1, created);
+        let record = PollRecord {
+            polled_at: now,
+            state: SourceState::Ok,
+            error: None,
+            cursor: None,
+            posts_fetched: 1,
+            mentions_created: created,
+            retry_at: None,
+        };
+        self.repo.record_poll(source.tenant_id, source.id, &record).await?;
+        ok()
+    }
+}
+
+/// Characters of a pushed source's secret (VK accepts up to 50).
+const PUSH_SECRET_CHARS: usize = 32;
+
+/// Equal bytes, compared in a time that does not depend on where they differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A tenant's platform credentials (admin).

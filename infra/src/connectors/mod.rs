@@ -9,6 +9,7 @@
 
 pub mod hn;
 pub mod rss;
+pub mod telegram;
 pub mod vk;
 pub mod windows;
 

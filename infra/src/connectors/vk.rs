@@ -480,6 +480,15 @@ impl Connector for VkWallConnector {
     }
 }
 
+/// What VK's Callback API pushes, read as posts.
+pub struct VkPushes;
+
+impl smrm_domain::ports::PushDecoder for VkPushes {
+    fn decode(&self, source: &Source, kind: &str, object: &Value) -> Option<PostInput> {
+        callback_post(source, kind, object)
+    }
+}
+
 /// One event VK's Callback API pushed, as a post of `source` (`None`:
 /// a type that is not a post, or an object without text).
 pub fn callback_post(source: &Source, kind: &str, object: &Value) -> Option<PostInput> {

@@ -78,7 +78,7 @@ fn brands_json(ids: &[BrandId]) -> String {
 
 #[async_trait]
 impl SourceRepository for SqlStore {
-    async fn insert_source(&self, tenant: TenantId, s: &Source) -> DomainResult<()> {
+    async fn insert_source(&self, tenant: TenantId, s: &Source, secret: Option<&Sealed>) -> DomainResult<()> {
         source::Entity::insert(source::ActiveModel {
             tenant_id: Set(tenant.0),
             id: Set(s.id.0),
@@ -104,9 +104,9 @@ impl SourceRepository for SqlStore {
             brand_ids: Set(brands_json(&s.brand_ids)),
             state: Set(None),
             posts_fetched: Set(0),
-            secret_key_version: Set(None),
-            secret_nonce: Set(None),
-            secret: Set(None),
+            secret_key_version: Set(secret.map(|s| s.key_version.clone())),
+            secret_nonce: Set(secret.map(|s| s.nonce.clone())),
+            secret: Set(secret.map(|s| s.ciphertext.clone())),
         })
         .exec_without_returning(&self.db)
         .await
@@ -256,6 +256,28 @@ impl SourceRepository for SqlStore {
         }
         Ok(())
     }
+
+    async fn pushed_source(&self, id: SourceId) -> DomainResult<(Source, Option<Sealed>)> {
+        // The one read by id alone: a push names no tenant, and proves
+        // itself with the secret kept here.
+        let row = source::Entity::find()
+            .filter(source::Column::Id.eq(id.0))
+            .filter(source::Column::Kind.eq("vk_callback"))
+            .one(&self.db)
+            .await
+            .map_err(db_err)?
+            .ok_or(DomainError::NotFound("source"))?;
+        let sealed = sealed_of(&row);
+        Ok((to_source(row)?, sealed))
+    }
+}
+
+fn sealed_of(m: &source::Model) -> Option<Sealed> {
+    Some(Sealed {
+        key_version: m.secret_key_version.clone()?,
+        nonce: m.secret_nonce.clone()?,
+        ciphertext: m.secret.clone()?,
+    })
 }
 
 fn to_credential(m: credential::Model) -> DomainResult<Credential> {

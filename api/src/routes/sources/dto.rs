@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smrm_domain::ids::{BrandId, CredentialId};
 use smrm_domain::model::credentials::{Credential, CredentialInput, CredentialKind, CredentialStatus, Secret};
-use smrm_domain::model::sources::{Source, SourceConfig, SourceInput, SourceKind, SourcePatch, SourceState};
+use smrm_domain::model::sources::{
+    PushedEvent, Source, SourceConfig, SourceInput, SourceKind, SourcePatch, SourceState,
+};
 use smrm_domain::{DomainError, DomainResult};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -103,6 +105,43 @@ pub struct SourceDto {
     pub posts_created: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// `vk_callback`, in the answer to its creation only: the address to
+    /// give VK (Community → Manage → API usage → Callback API).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    /// `vk_callback`, in the answer to its creation only: the secret key
+    /// to give VK with the address; never shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+impl SourceDto {
+    /// The answer to a creation: a pushed source's address and secret, once.
+    pub fn created(s: Source, secret: Option<Secret>, base: &str) -> Self {
+        let callback_url = secret.is_some().then(|| format!("{base}/v1/callbacks/vk/{}", s.id));
+        Self { callback_url, secret: secret.map(|s| s.expose().to_owned()), ..Self::from(s) }
+    }
+}
+
+/// An event of VK's Callback API, as VK sends it; fields SMRM does not use
+/// are ignored (unlike in the rest of the API).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = VkCallbackEvent, example = json!({"type": "wall_post_new", "group_id": 1234, "event_id": "a1b2c3", "v": "5.199", "secret": "…", "object": {"id": 5678, "owner_id": -1234, "from_id": -1234, "date": 1764756000, "text": "Новый тариф"}}))]
+pub struct VkCallbackDto {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub group_id: Option<u64>,
+    pub event_id: Option<String>,
+    pub secret: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub object: serde_json::Value,
+}
+
+impl From<VkCallbackDto> for PushedEvent {
+    fn from(d: VkCallbackDto) -> Self {
+        Self { kind: d.kind, group_id: d.group_id, event_id: d.event_id, secret: d.secret, object: d.object }
+    }
 }
 
 impl From<Source> for SourceDto {
@@ -144,6 +183,8 @@ impl From<Source> for SourceDto {
             },
             created_at: s.created_at,
             updated_at: s.updated_at,
+            callback_url: None,
+            secret: None,
         }
     }
 }

@@ -5,11 +5,13 @@
 pub mod dto;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use smrm_domain::ids::{CredentialId, SourceId};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use self::dto::{CredentialDto, CredentialList, NewCredentialDto, NewSourceDto, SourceDto, SourceList, SourcePatchDto};
+use self::dto::{
+    CredentialDto, CredentialList, NewCredentialDto, NewSourceDto, SourceDto, SourceList, SourcePatchDto, VkCallbackDto,
+};
 use crate::auth::{Admin, Analyst, Auth, Viewer};
 use crate::extract::{ListParams, PathId, ValidJson, ValidQuery};
 use crate::problem::*;
@@ -18,6 +20,10 @@ use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list).service(create).service(get_one).service(update).service(remove).service(run);
+}
+
+pub fn configure_callbacks(cfg: &mut ServiceConfig) {
+    cfg.service(vk_callback);
 }
 
 pub fn configure_credentials(cfg: &mut ServiceConfig) {
@@ -48,9 +54,12 @@ async fn create(
     state: web::Data<AppState>,
     who: Auth<Analyst>,
     body: ValidJson<NewSourceDto>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let s = state.sources.create(&who, body.0.into_input()?).await?;
-    Ok(created(format!("/v1/sources/{}", s.id), &SourceDto::from(s)))
+    let (s, secret) = state.sources.create(&who, body.0.into_input()?).await?;
+    let info = req.connection_info();
+    let base = format!("{}://{}", info.scheme(), info.host());
+    Ok(created(format!("/v1/sources/{}", s.id), &SourceDto::created(s, secret, &base)))
 }
 
 /// One source, with its last poll (viewer).
@@ -136,4 +145,28 @@ async fn get_credential(state: web::Data<AppState>, who: Auth<Admin>, id: PathId
 async fn delete_credential(state: web::Data<AppState>, who: Auth<Admin>, id: PathId) -> Result<HttpResponse, ApiError> {
     state.credentials.delete(&who, CredentialId(id.0)).await?;
     Ok(HttpResponse::new(StatusCode::NO_CONTENT))
+}
+
+/// VK's Callback API pushes a community's events here (no bearer token:
+/// an event proves itself with the source's `secret` and `group_id`).
+/// `confirmation` is answered with the source's `confirmation_code`; a
+/// post event (`wall_post_new`, `wall_repost`, `wall_reply_new`,
+/// `board_post_new`, `photo_comment_new`, `video_comment_new`) is stored,
+/// then answered `ok`; other types are answered `ok` and ignored. A
+/// redelivered event is stored once. 403 when the secret or community
+/// does not match; 503 when it could not be stored (VK delivers it again).
+#[utoipa::path(tag = "sources", params(("source_id" = Uuid, Path)), request_body = VkCallbackDto,
+    responses((status = 200, description = "`ok`, or the confirmation code", body = String, content_type = "text/plain"),
+        (status = 403, description = "The secret or the community is not the source's.", body = crate::problem::Problem, content_type = "application/problem+json"),
+        NotFoundProblem, BodyProblems))]
+#[post("/vk/{source_id}")]
+async fn vk_callback(
+    state: web::Data<AppState>,
+    source_id: web::Path<String>,
+    body: ValidJson<VkCallbackDto>,
+) -> Result<HttpResponse, ApiError> {
+    let id = uuid::Uuid::try_parse(&source_id)
+        .map_err(|_| ApiError::not_found(format!("no resource with id `{source_id}`")))?;
+    let smrm_domain::model::sources::PushAnswer::Text(text) = state.sources.push(SourceId(id), body.0.into()).await?;
+    Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(text))
 }
