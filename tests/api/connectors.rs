@@ -152,6 +152,8 @@ async fn hn_search_reads_every_post_of_a_busy_window_once() {
     // Run now: the next run re-reads a few hours back from where the last
     // one ended, and stores nothing twice.
     hn.add([Item::story(9000, chrono::Utc::now().timestamp() - 1, "Дейнет again")]);
+    // A story gained points: the stored mention follows.
+    hn.state.lock().unwrap().items.iter_mut().find(|i| i.id == 1007).unwrap().points = Some(99);
     let before = asked.len();
     app.post(&format!("/v1/sources/{id}/run")).token(&t.token).send().await.expect(202);
     let s = app.wait_source(&t.token, &id, |s| s["status"]["mentions_created"] == 452).await;
@@ -160,7 +162,10 @@ async fn hn_search_reads_every_post_of_a_busy_window_once() {
     let from: i64 = filters.split(',').next().unwrap().trim_start_matches("created_at_i>").parse().unwrap();
     assert!((now - 3 * 3600 - from).abs() < 60, "an overlap of three hours: {filters}");
     assert!(s["status"]["posts_fetched"].as_u64().unwrap() > 452, "the overlap was fetched again: {s}");
-    assert_eq!(app.all_mentions(&t.token).await.len(), 452, "no post twice");
+    let mentions = app.all_mentions(&t.token).await;
+    assert_eq!(mentions.len(), 452, "no post twice");
+    let story = mentions.iter().find(|m| m["external_id"] == "1007").unwrap();
+    assert_eq!(story["likes"], 99, "re-collected counts are kept");
 
     let metrics = app.get("/metrics").send().await.expect(200).text;
     assert!(metrics.contains(r#"smrm_source_polls_total{kind="hn_search",outcome="fetched"} 2"#), "{metrics}");

@@ -863,3 +863,68 @@ async fn optional_post_fields_are_stored_as_given_or_absent() {
     assert_eq!(b["sentiment"]["origin"], "auto");
     assert_eq!(b["text"], "Daynet");
 }
+
+#[actix_web::test]
+async fn a_post_sent_again_with_other_counts_updates_it_and_every_report() {
+    let app = spawn_app().await;
+    let t = app.signup("Counts").await;
+    let brand = app.brand(&t.token, "Дейнет").await;
+    let at = "2026-11-20T10:00:00Z";
+    let post = |id: &str, likes: Option<u64>, views: Option<u64>, handle: &str| {
+        let mut p = json!({"external_id": id, "platform": "vk", "source_type": "social", "text": "Дейнет работает",
+            "published_at": at, "author": {"handle": handle}, "comments": 1});
+        if let Some(l) = likes {
+            p["likes"] = l.into();
+        }
+        if let Some(v) = views {
+            p["views"] = v.into();
+        }
+        p
+    };
+    let first = app
+        .post("/v1/mentions/batch")
+        .token(&t.token)
+        .json(json!({"items": [post("p1", Some(10), Some(100), "@a"), post("p2", Some(5), None, "@b")]}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!((first.body["created"].as_u64(), first.body["updated"].as_u64()), (Some(2), Some(0)));
+    let q = format!("/v1/brands/{brand}/engagement?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z");
+    let before = app.get(&q).token(&t.token).send().await.expect(200).body;
+    assert_eq!((before["likes"].as_u64(), before["views"].as_u64()), (Some(15), Some(100)));
+
+    // p1 again with more likes and no views (the stored views stay); p2 as it was.
+    let again = app
+        .post("/v1/mentions/batch")
+        .token(&t.token)
+        .json(json!({"items": [post("p1", Some(25), None, "@a"), post("p2", Some(5), None, "@b")]}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(again.body["created"], 0);
+    assert_eq!(again.body["duplicates"], 2);
+    assert_eq!(again.body["updated"], 1);
+    assert_eq!(again.body["mention_ids"], json!([]));
+
+    let mentions = app.all_mentions(&t.token).await;
+    assert_eq!(mentions.len(), 2, "never a second mention");
+    let p1 = mentions.iter().find(|m| m["external_id"] == "p1").unwrap();
+    assert_eq!((p1["likes"].as_u64(), p1["views"].as_u64(), p1["comments"].as_u64()), (Some(25), Some(100), Some(1)));
+    let after = app.get(&q).token(&t.token).send().await.expect(200).body;
+    assert_eq!((after["likes"].as_u64(), after["views"].as_u64()), (Some(30), Some(100)), "the report moved: {after}");
+    assert_eq!(after["mentions"], 2);
+    assert_eq!(after["engagement"].as_u64(), Some(32));
+    let authors = app
+        .get(&format!("/v1/brands/{brand}/authors?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z&sort=engagement"))
+        .token(&t.token)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let top = &authors["data"][0];
+    assert_eq!(
+        (top["handle"].as_str(), top["engagement"].as_u64(), top["mentions"].as_u64()),
+        (Some("@a"), Some(26), Some(1)),
+        "{authors}"
+    );
+}

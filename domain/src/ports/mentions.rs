@@ -25,6 +25,9 @@ pub struct IngestOutcome {
     pub created: Vec<MentionId>,
     /// Posts already stored (same platform and external id), also within the batch.
     pub duplicates: usize,
+    /// Of the duplicates, those stored before whose engagement counts were
+    /// updated (a re-collected post with other likes, views, …).
+    pub updated: usize,
     /// New posts that matched no brand.
     pub unmatched: usize,
     /// The brands that got new mentions (alert rules look at them).

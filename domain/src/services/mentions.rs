@@ -194,7 +194,7 @@ impl MentionService {
             return Err(DomainError::Unavailable("brand queries kept changing during ingest".into()));
         };
         outcome.duplicates += within_batch_duplicates;
-        if !outcome.created.is_empty() {
+        if !outcome.created.is_empty() || outcome.updated > 0 {
             self.cache.invalidate(tenant).await;
         }
         Ok((received, outcome))

@@ -256,6 +256,7 @@ impl IngestRepository for SqlStore {
         let (fresh, dup): (Vec<NewPost>, Vec<NewPost>) =
             posts.into_iter().partition(|p| inserted.contains(&p.post.id.0));
         let mut outcome = IngestOutcome {
+            updated: 0,
             duplicates: dup.len(),
             unmatched: fresh.iter().filter(|p| p.mentions.is_empty()).count(),
             created: Vec::new(),
@@ -275,6 +276,8 @@ impl IngestRepository for SqlStore {
                 deltas.add(m.brand_id, &p.post, m.sentiment.label, 1);
             }
         }
+        // Posts sent again with other counts: stored counts and rollups follow.
+        outcome.updated = super::engagement::refresh(&txn, tenant, &dup, &mut deltas).await?;
         deltas.apply(&txn, tenant).await?;
         // The webhook outbox, in the same transaction: no event is lost, and
         // none is sent for a batch that did not commit.

@@ -6,6 +6,7 @@ mod alerts;
 mod backfill;
 mod brands;
 mod communication;
+mod engagement;
 mod entities;
 mod idempotency;
 mod ingest;

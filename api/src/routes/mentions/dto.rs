@@ -115,7 +115,7 @@ pub struct BatchRequest {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"received": 3, "created": 2, "duplicates": 1, "unmatched": 0, "mention_ids": ["0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d50", "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d51"]}))]
+#[schema(example = json!({"received": 3, "created": 2, "duplicates": 1, "updated": 1, "unmatched": 0, "mention_ids": ["0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d50", "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d51"]}))]
 pub struct BatchResponse {
     /// Posts in the request.
     pub received: usize,
@@ -123,6 +123,11 @@ pub struct BatchResponse {
     pub created: usize,
     /// Posts already stored (same `platform` and `external_id`), including repeats within the batch.
     pub duplicates: usize,
+    /// Of the duplicates, the stored posts whose `likes`, `comments`,
+    /// `reposts`, `views` or `reach` this batch changed: their counts, and
+    /// every report, now show the new ones (a count a post does not carry
+    /// stays as stored). Never a second mention.
+    pub updated: usize,
     /// New posts that matched no brand (kept for later backfills).
     pub unmatched: usize,
     /// The mentions this request created, in storing order.

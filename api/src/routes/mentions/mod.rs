@@ -121,6 +121,7 @@ async fn batch(
         received,
         created: outcome.created.len(),
         duplicates: outcome.duplicates,
+        updated: outcome.updated,
         unmatched: outcome.unmatched,
         mention_ids: outcome.created.into_iter().map(|m| m.0).collect(),
     }))
