@@ -29,6 +29,9 @@ const KNOWN: &[&str] = &[
     "SMRM_HN_API_URL",
     "SMRM_VK_API_URL",
     "SMRM_TELEGRAM_URL",
+    "SMRM_YOUTUBE_API_URL",
+    "SMRM_REDDIT_API_URL",
+    "SMRM_REDDIT_AUTH_URL",
 ];
 
 #[derive(Clone)]
@@ -79,6 +82,9 @@ pub struct Upstreams {
     pub hn: String,
     pub vk: String,
     pub telegram: String,
+    pub youtube: String,
+    pub reddit: String,
+    pub reddit_auth: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -266,6 +272,9 @@ impl Config {
             hn: upstream("SMRM_HN_API_URL", "https://hn.algolia.com/api/v1"),
             vk: upstream("SMRM_VK_API_URL", "https://api.vk.com/method"),
             telegram: upstream("SMRM_TELEGRAM_URL", "https://t.me"),
+            youtube: upstream("SMRM_YOUTUBE_API_URL", "https://www.googleapis.com/youtube/v3"),
+            reddit: upstream("SMRM_REDDIT_API_URL", "https://oauth.reddit.com"),
+            reddit_auth: upstream("SMRM_REDDIT_AUTH_URL", "https://www.reddit.com/api/v1/access_token"),
         };
 
         if !errors.is_empty() {

@@ -23,9 +23,11 @@ use smrm_domain::services::sources::{CredentialService, SourceService};
 use smrm_domain::services::webhooks::WebhookService;
 use smrm_infra::cache::{MemoryCache, RedisCache, RedisLink, ReportEntries};
 use smrm_infra::connectors::hn::HnConnector;
+use smrm_infra::connectors::reddit::{RedditApi, RedditSearchConnector};
 use smrm_infra::connectors::rss::RssConnector;
 use smrm_infra::connectors::telegram::TelegramConnector;
 use smrm_infra::connectors::vk::{self, VkApi, VkPushes, VkSearchConnector, VkWallConnector};
+use smrm_infra::connectors::youtube::{YoutubeApi, YoutubeChannelConnector, YoutubeSearchConnector};
 use smrm_infra::connectors::{Pacer, Upstream};
 use smrm_infra::crypto::{Argon2Hasher, OsSecrets};
 use smrm_infra::limiter::{MemoryRateLimiter, RedisRateLimiter};
@@ -130,12 +132,23 @@ impl Application {
         let vk = Arc::new(VkApi::new(upstream(&config.upstreams.vk, Pacer::spaced(vk::CALL_SPACING))));
         // t.me publishes no limit and throttles heavy readers: five pages a second per replica.
         let telegram = upstream(&config.upstreams.telegram, Pacer::new(5, Duration::from_secs(1)));
+        // YouTube publishes a daily quota, not a rate: ten calls a second per key.
+        let youtube =
+            Arc::new(YoutubeApi::new(upstream(&config.upstreams.youtube, Pacer::new(10, Duration::from_secs(1)))));
+        // Reddit: 100 requests a minute per app, for the token endpoint and the API alike.
+        let reddit = Arc::new(RedditApi::new(
+            upstream(&config.upstreams.reddit, Pacer::new(100, Duration::from_secs(60))),
+            upstream(&config.upstreams.reddit_auth, Pacer::new(100, Duration::from_secs(60))),
+        ));
         let connectors = Connectors::default()
             .with(Arc::new(RssConnector::new(http.clone())))
             .with(Arc::new(HnConnector::new(hn)))
             .with(Arc::new(VkSearchConnector { api: vk.clone() }))
             .with(Arc::new(VkWallConnector { api: vk }))
-            .with(Arc::new(TelegramConnector::new(telegram)));
+            .with(Arc::new(TelegramConnector::new(telegram)))
+            .with(Arc::new(YoutubeSearchConnector { api: youtube.clone() }))
+            .with(Arc::new(YoutubeChannelConnector { api: youtube }))
+            .with(Arc::new(RedditSearchConnector { api: reddit }));
         let secrets: Arc<dyn SecretBox> = Arc::new(sealing_keys(&config)?);
         let state = web::Data::new(AppState {
             access: AccessService {

@@ -23,3 +23,4 @@ mod telegram;
 mod tenancy;
 mod vk;
 mod webhooks;
+mod youtube_reddit;

@@ -5,8 +5,10 @@
 //! `SMRM_*_URL` settings; no test ever calls a real platform.
 
 pub mod hn;
+pub mod reddit;
 pub mod telegram;
 pub mod vk;
+pub mod youtube;
 
 use std::sync::{Arc, Mutex};
 

@@ -28,6 +28,9 @@ str_enum!(
         VkWall => "vk_wall",
         VkCallback => "vk_callback",
         TelegramChannel => "telegram_channel",
+        YoutubeSearch => "youtube_search",
+        YoutubeChannel => "youtube_channel",
+        RedditSearch => "reddit_search",
         HnSearch => "hn_search",
     }
 );
@@ -36,7 +39,10 @@ impl SourceKind {
     /// Searches a platform for the brands' keywords (else: reads one
     /// channel, community or feed whole).
     pub fn is_search(self) -> bool {
-        matches!(self, SourceKind::VkSearch | SourceKind::HnSearch)
+        matches!(
+            self,
+            SourceKind::VkSearch | SourceKind::YoutubeSearch | SourceKind::RedditSearch | SourceKind::HnSearch
+        )
     }
 
     /// The platform pushes to SMRM; nothing is polled.
@@ -48,6 +54,8 @@ impl SourceKind {
     pub fn credential(self) -> Option<CredentialKind> {
         match self {
             SourceKind::VkSearch | SourceKind::VkWall => Some(CredentialKind::Vk),
+            SourceKind::YoutubeSearch | SourceKind::YoutubeChannel => Some(CredentialKind::Youtube),
+            SourceKind::RedditSearch => Some(CredentialKind::Reddit),
             _ => None,
         }
     }
@@ -59,6 +67,8 @@ impl SourceKind {
             SourceKind::Rss => None,
             SourceKind::VkSearch | SourceKind::VkWall | SourceKind::VkCallback => Some(("vk", SourceType::Social)),
             SourceKind::TelegramChannel => Some(("telegram", SourceType::Messenger)),
+            SourceKind::YoutubeSearch | SourceKind::YoutubeChannel => Some(("youtube", SourceType::Video)),
+            SourceKind::RedditSearch => Some(("reddit", SourceType::Forum)),
             SourceKind::HnSearch => Some(("hackernews", SourceType::Forum)),
         }
     }
@@ -87,6 +97,16 @@ pub enum SourceConfig {
     TelegramChannel {
         /// The channel's public username, without `@`.
         channel: String,
+    },
+    YoutubeSearch {},
+    YoutubeChannel {
+        /// `UC…`: the channel whose videos' comments are read.
+        channel_id: String,
+    },
+    RedditSearch {
+        /// Search this subreddit only (without `r/`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subreddit: Option<String>,
     },
     HnSearch {},
 }
@@ -122,6 +142,18 @@ struct TelegramConfig {
     channel: String,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct YoutubeChannelConfig {
+    channel_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RedditConfig {
+    subreddit: Option<String>,
+}
+
 impl SourceConfig {
     pub fn kind(&self) -> SourceKind {
         match self {
@@ -130,6 +162,9 @@ impl SourceConfig {
             SourceConfig::VkWall { .. } => SourceKind::VkWall,
             SourceConfig::VkCallback { .. } => SourceKind::VkCallback,
             SourceConfig::TelegramChannel { .. } => SourceKind::TelegramChannel,
+            SourceConfig::YoutubeSearch {} => SourceKind::YoutubeSearch,
+            SourceConfig::YoutubeChannel { .. } => SourceKind::YoutubeChannel,
+            SourceConfig::RedditSearch { .. } => SourceKind::RedditSearch,
             SourceConfig::HnSearch {} => SourceKind::HnSearch,
         }
     }
@@ -156,6 +191,31 @@ impl SourceConfig {
             SourceKind::HnSearch => {
                 read::<NoConfig>(raw)?;
                 SourceConfig::HnSearch {}
+            }
+            SourceKind::YoutubeSearch => {
+                read::<NoConfig>(raw)?;
+                SourceConfig::YoutubeSearch {}
+            }
+            SourceKind::YoutubeChannel => {
+                let c: YoutubeChannelConfig = read(raw)?;
+                let id = c.channel_id.trim().to_owned();
+                if id.len() != 24
+                    || !id.starts_with("UC")
+                    || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                {
+                    v.add("config.channel_id", "must be a channel id: `UC` and 22 more letters, digits, `_` or `-`");
+                }
+                SourceConfig::YoutubeChannel { channel_id: id }
+            }
+            SourceKind::RedditSearch => {
+                let c: RedditConfig = read(raw)?;
+                let sub = c.subreddit.map(|s| s.trim().trim_start_matches("/r/").trim_start_matches("r/").to_owned());
+                if let Some(sub) = &sub
+                    && (!(2..=21).contains(&sub.len()) || !sub.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+                {
+                    v.add("config.subreddit", "must be a subreddit's name: 2 to 21 letters, digits and `_`");
+                }
+                SourceConfig::RedditSearch { subreddit: sub }
             }
             SourceKind::VkWall => {
                 let c: VkWallConfig = read(raw)?;
@@ -222,6 +282,10 @@ impl SourceConfig {
             SourceConfig::VkWall { owner, .. } => format!("VK wall {owner}"),
             SourceConfig::VkCallback { group_id, .. } => format!("VK community {group_id} (Callback API)"),
             SourceConfig::TelegramChannel { channel } => format!("Telegram @{channel}"),
+            SourceConfig::YoutubeSearch {} => "YouTube search".into(),
+            SourceConfig::YoutubeChannel { channel_id } => format!("YouTube channel {channel_id}"),
+            SourceConfig::RedditSearch { subreddit: Some(sub) } => format!("Reddit search in r/{sub}"),
+            SourceConfig::RedditSearch { subreddit: None } => "Reddit search".into(),
             SourceConfig::HnSearch {} => "Hacker News search".into(),
         }
     }

@@ -8,10 +8,12 @@
 //! root (`api/src/startup.rs`).
 
 pub mod hn;
+pub mod reddit;
 pub mod rss;
 pub mod telegram;
 pub mod vk;
 pub mod windows;
+pub mod youtube;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

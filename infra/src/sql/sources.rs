@@ -64,7 +64,12 @@ fn url_of(config: &SourceConfig) -> String {
         SourceConfig::VkWall { owner, .. } => format!("https://vk.com/{owner}"),
         SourceConfig::VkCallback { group_id, .. } => format!("https://vk.com/club{group_id}"),
         SourceConfig::TelegramChannel { channel } => format!("https://t.me/s/{channel}"),
-        SourceConfig::VkSearch {} | SourceConfig::HnSearch {} => String::new(),
+        SourceConfig::YoutubeChannel { channel_id } => format!("https://www.youtube.com/channel/{channel_id}"),
+        SourceConfig::RedditSearch { subreddit: Some(sub) } => format!("https://www.reddit.com/r/{sub}"),
+        SourceConfig::VkSearch {}
+        | SourceConfig::HnSearch {}
+        | SourceConfig::YoutubeSearch {}
+        | SourceConfig::RedditSearch { subreddit: None } => String::new(),
     }
 }
 

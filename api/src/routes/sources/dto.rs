@@ -18,9 +18,13 @@ dto_enum!(
     /// What a source reads: `rss` an RSS or Atom feed; `vk_search` VK's
     /// news search for the brands' keywords; `vk_wall` a VK community's or
     /// person's wall; `vk_callback` what VK pushes for a community;
-    /// `telegram_channel` a public channel's web preview; `hn_search`
-    /// Hacker News search.
-    SourceKindDto as SourceKind <=> SourceKind { Rss, VkSearch, VkWall, VkCallback, TelegramChannel, HnSearch }
+    /// `telegram_channel` a public channel's web preview;
+    /// `youtube_search` YouTube search with the videos' statistics;
+    /// `youtube_channel` the comments on a channel's videos;
+    /// `reddit_search` Reddit search; `hn_search` Hacker News search.
+    SourceKindDto as SourceKind <=> SourceKind {
+        Rss, VkSearch, VkWall, VkCallback, TelegramChannel, YoutubeSearch, YoutubeChannel, RedditSearch, HnSearch
+    }
 );
 
 dto_enum!(
@@ -67,7 +71,8 @@ pub struct SourceDto {
     pub name: String,
     /// The kind's settings: `rss` `{url}`; `vk_wall` `{owner, comments}`;
     /// `vk_callback` `{group_id, confirmation_code}`; `telegram_channel`
-    /// `{channel}`; `vk_search`, `hn_search` `{}`.
+    /// `{channel}`; `youtube_channel` `{channel_id}`; `reddit_search`
+    /// `{subreddit?}`; `vk_search`, `youtube_search`, `hn_search` `{}`.
     #[schema(value_type = Object)]
     pub config: serde_json::Value,
     /// The credential it calls its platform with.
@@ -201,14 +206,15 @@ pub struct NewSourceDto {
     pub config: Option<serde_json::Value>,
     /// `rss`: the feed's URL, as before connectors (or `config.url`).
     pub url: Option<String>,
-    /// Required by `vk_search` and `vk_wall` (a `vk` credential).
+    /// Required by `vk_search` and `vk_wall` (a `vk` credential), the
+    /// YouTube kinds (`youtube`) and `reddit_search` (`reddit`).
     pub credential_id: Option<Uuid>,
     pub brand_ids: Option<Vec<Uuid>>,
     /// Channel kinds: every post is a mention of this brand (the same as `brand_ids: [id]`).
     pub brand_id: Option<Uuid>,
-    /// Defaults per kind (`vk`, `telegram`, `hackernews`); required for `rss`.
+    /// Defaults per kind (`vk`, `telegram`, `youtube`, `reddit`, `hackernews`); required for `rss`.
     pub platform: Option<String>,
-    /// Defaults per kind (`social`, `messenger`, `forum`); required for `rss`.
+    /// Defaults per kind (`social`, `messenger`, `video`, `forum`); required for `rss`.
     pub source_type: Option<SourceTypeDto>,
     /// At least `SMRM_SOURCE_MIN_POLL_SECONDS` (60 by default), at most
     /// 86,400; 300 when absent.
