@@ -132,6 +132,10 @@ fn print_demo(s: &smrm_api::demo::DemoSummary, addr: std::net::SocketAddr) {
          \n  curl -s -H 'Authorization: Bearer {key}' \"{base}/v1/brands/{brand}/sentiment?{period}&granularity=week\"\
          \n  curl -s -H 'Authorization: Bearer {key}' \"{base}/v1/brands/{brand}/responses/stats?{period}\"\
          \n  curl -s -H 'Authorization: Bearer {key}' -H 'Accept: text/html' \"{base}/v1/brands/{brand}/audit?competitor_set_id={set}&{period}\" > audit.html\
+         \n\nTo collect by itself, point a source at a real platform. Hacker News needs no key:\
+         \n  curl -s -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' {base}/v1/sources -d '{{\"kind\": \"hn_search\", \"brand_ids\": [\"{brand}\"]}}'\
+         \nVK, YouTube and Reddit need the tenant's key first (POST /v1/credentials as the owner, {email});\
+         \nTelegram channels and RSS feeds need none. README: \"Sources and connectors\".\
          \n\nThe API reference is at {base}/docs.",
         mentions = s.mentions,
         email = s.email,

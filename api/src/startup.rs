@@ -199,6 +199,7 @@ impl Application {
                 repo: store.clone(),
                 payloads: Arc::new(ApiPayloads { mentions: store.clone(), alerts: store.clone() }),
                 secrets: Arc::new(OsSecrets),
+                sealer: secrets.clone(),
                 clock: clock.clone(),
                 sender: Arc::new(HttpWebhookSender::new(http)),
                 telemetry: telemetry.clone(),
@@ -243,6 +244,13 @@ impl Application {
             lookups: lookups.clone(),
             config: config.clone(),
         });
+        // Signing secrets stored in the clear before they were sealed are
+        // sealed now: the key is the operator's, so no migration could.
+        match state.webhooks.seal_stored_secrets().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(endpoints = n, "sealed the webhook signing secrets stored in the clear"),
+            Err(e) => return Err(format!("cannot seal the stored webhook secrets: {e}")),
+        }
 
         let workers = workers::start(&state);
 

@@ -88,8 +88,21 @@ async fn sources_take_kinds_configs_and_defaults() {
         .problem(422);
     assert_eq!(bad.fields(), ["brand_ids"]);
 
-    // A disabled source cannot be run; an enabled one can.
+    // Another tenant's source does not exist for it.
     let sid = s["id"].as_str().unwrap();
+    let other = app.signup("Another agency").await;
+    app.get(&format!("/v1/sources/{sid}")).token(&other.token).send().await.problem(404);
+    app.patch(&format!("/v1/sources/{sid}"))
+        .token(&other.token)
+        .json(json!({"enabled": true}))
+        .send()
+        .await
+        .problem(404);
+    app.post(&format!("/v1/sources/{sid}/run")).token(&other.token).send().await.problem(404);
+    app.delete(&format!("/v1/sources/{sid}")).token(&other.token).send().await.problem(404);
+    assert_eq!(app.get("/v1/sources").token(&other.token).send().await.expect(200).body["data"], json!([]));
+
+    // A disabled source cannot be run; an enabled one can.
     app.post(&format!("/v1/sources/{sid}/run")).token(&t.token).send().await.problem(409);
     let viewer = app.user_token(&t.token, "viewer", &[]).await;
     app.post(&format!("/v1/sources/{sid}/run")).token(&viewer).send().await.problem(403);
@@ -222,4 +235,34 @@ async fn a_search_source_without_brands_to_search_says_what_to_do() {
     assert_eq!(s["status"]["state"], "failing");
     assert!(s["status"]["last_error"].as_str().unwrap().contains("no keywords"), "{s}");
     assert!(hn.server.asked().is_empty(), "nothing asked of the platform");
+}
+
+#[actix_web::test]
+async fn two_replicas_run_each_search_once_per_interval() {
+    let hn = Hn::start(vec![Item::story(1, unix_now() - 60, "Дейнет")]).await;
+    let url = hn.server.url.clone();
+    let app = smrm_tests::spawn_durable_app(move |c| {
+        c.outbound_allow_private = true;
+        c.source_min_poll_seconds = 2;
+        c.upstreams.hn = url;
+    })
+    .await;
+    let other = app.replica().await;
+    let t = app.signup("Replicas").await;
+    app.brand(&t.token, "Дейнет").await;
+    let id = app
+        .post("/v1/sources")
+        .token(&t.token)
+        .json(json!({"kind": "hn_search", "poll_seconds": 2}))
+        .send()
+        .await
+        .expect(201)
+        .id();
+    actix_web::rt::time::sleep(Duration::from_millis(5000)).await;
+    // Due at 0 s, 2 s and 4 s: one call each (one keyword, one page), whichever replica ran it.
+    let calls = hn.server.asked_on("/search_by_date").len();
+    assert!((2..=3).contains(&calls), "{calls} calls in 5 s with poll_seconds = 2");
+    let s = other.get(&format!("/v1/sources/{id}")).token(&t.token).send().await.expect(200).body;
+    assert_eq!(s["status"]["mentions_created"], 1, "{s}");
+    assert_eq!(s["status"]["posts_fetched"].as_u64(), Some(calls as u64), "every run fetched once: {s}");
 }

@@ -226,3 +226,48 @@ async fn two_replicas_deliver_each_message_once() {
     let ids: HashSet<&str> = got.iter().map(|r| r.headers["webhook-id"].as_str()).collect();
     assert_eq!((got.len(), ids.len()), (60, 60), "every message once, by one replica or the other");
 }
+
+async fn stored_secret(app: &TestApp) -> String {
+    use sea_orm::ConnectionTrait;
+    let store = app.store().await;
+    let db = store.connection();
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT secret FROM webhooks"))
+        .await
+        .unwrap()
+        .expect("one endpoint");
+    let secret: String = row.try_get("", "secret").unwrap();
+    db.clone().close().await.unwrap();
+    secret
+}
+
+#[actix_web::test]
+async fn signing_secrets_are_sealed_at_rest_and_old_clear_ones_are_sealed_at_start() {
+    use sea_orm::ConnectionTrait;
+    let receiver = Receiver::start(&[], 200).await;
+    let app = spawn_durable_app(allow_loopback("1")).await;
+    let t = app.signup("Sealed hooks").await;
+    app.brand(&t.token, "Дейнет").await;
+    let (_, secret) = hook(&app, &t.token, &receiver.url, json!(["mention.created"])).await;
+    let stored = stored_secret(&app).await;
+    assert!(stored.starts_with("sealed:v1:"), "{stored}");
+    assert!(!stored.contains(secret.trim_start_matches("whsec_")), "not in the clear");
+
+    // A database from before sealing holds the secret in the clear.
+    let legacy = format!("whsec_{}", B64.encode([7u8; 32]));
+    let store = app.store().await;
+    let db = store.connection();
+    db.execute_raw(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        format!("UPDATE webhooks SET secret = '{legacy}'"),
+    ))
+    .await
+    .unwrap();
+    db.clone().close().await.unwrap();
+    let app = app.restart().await;
+    let stored = stored_secret(&app).await;
+    assert!(stored.starts_with("sealed:v1:") && !stored.contains("BwcH"), "sealed at start: {stored}");
+    ingest(&app, &t.token, vec![post("s1", "Дейнет", "neutral")]).await;
+    let got = receiver.wait_for(1, 20).await;
+    assert!(verify(&legacy, &got[0]), "still signed with the endpoint's secret");
+}

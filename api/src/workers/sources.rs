@@ -23,8 +23,16 @@ const IN_FLIGHT: usize = 32;
 /// Runs in flight per kind of source at most (one platform's slowness
 /// cannot take every slot).
 const PER_KIND: usize = 8;
-/// Sources claimed per round at most.
-const BATCH: usize = 16;
+/// Sources claimed per query at most.
+const BATCH: usize = 32;
+
+fn report(done: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = done
+        && e.is_panic()
+    {
+        tracing::error!(error = %e, "a source run panicked");
+    }
+}
 
 pub(super) fn spawn(workers: &mut Workers, state: web::Data<AppState>) {
     workers.spawn_task("source-poller", move |mut stopping| async move {
@@ -37,35 +45,41 @@ pub(super) fn spawn(workers: &mut Workers, state: web::Data<AppState>) {
         loop {
             tokio::select! {
                 _ = tick.tick() => {
-                    let free = IN_FLIGHT.saturating_sub(running.len()).min(BATCH);
-                    if free == 0 {
-                        continue;
-                    }
-                    let due = match state.sources.claim(free as u64).await {
-                        Ok(due) => due,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "claiming due sources failed");
-                            continue;
+                    // Claims again at once while the claims come back full
+                    // and slots are free: a backlog is worked off at the
+                    // speed of the runs, not one batch per tick.
+                    loop {
+                        while let Some(done) = running.try_join_next() {
+                            report(done);
                         }
-                    };
-                    for (source, cursor) in due {
-                        let slots = per_kind.entry(source.kind()).or_insert_with(|| Arc::new(Semaphore::new(PER_KIND))).clone();
-                        let state = state.clone();
-                        running.spawn_local(InRuntime::new(async move {
-                            let _slot = slots.acquire_owned().await;
-                            if let Err(e) = state.sources.poll(&source, cursor.as_ref()).await {
-                                tracing::warn!(error = %e, source = %source.id, "running a source failed");
+                        let want = IN_FLIGHT.saturating_sub(running.len()).min(BATCH);
+                        if want == 0 {
+                            break;
+                        }
+                        let due = match state.sources.claim(want as u64).await {
+                            Ok(due) => due,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "claiming due sources failed");
+                                break;
                             }
-                        }));
+                        };
+                        let full = due.len() == want;
+                        for (source, cursor) in due {
+                            let slots = per_kind.entry(source.kind()).or_insert_with(|| Arc::new(Semaphore::new(PER_KIND))).clone();
+                            let state = state.clone();
+                            running.spawn_local(InRuntime::new(async move {
+                                let _slot = slots.acquire_owned().await;
+                                if let Err(e) = state.sources.poll(&source, cursor.as_ref()).await {
+                                    tracing::warn!(error = %e, source = %source.id, "running a source failed");
+                                }
+                            }));
+                        }
+                        if !full {
+                            break;
+                        }
                     }
                 }
-                Some(done) = running.join_next(), if !running.is_empty() => {
-                    if let Err(e) = done
-                        && e.is_panic()
-                    {
-                        tracing::error!(error = %e, "a source run panicked");
-                    }
-                }
+                Some(done) = running.join_next(), if !running.is_empty() => report(done),
                 () = stopping.wait() => break,
             }
         }

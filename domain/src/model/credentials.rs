@@ -37,6 +37,39 @@ pub struct Credential {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
+const SEALED_PREFIX: &str = "sealed:v1:";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+impl Sealed {
+    /// As one text value, for a column that held the secret in the clear
+    /// (`sealed:v1:<key>:<nonce>:<ciphertext>`, hex).
+    pub fn to_text(&self) -> String {
+        format!("{SEALED_PREFIX}{}:{}:{}", self.key_version, hex(&self.nonce), hex(&self.ciphertext))
+    }
+
+    /// `None`: not a sealed value (a secret stored in the clear before
+    /// secrets were sealed).
+    pub fn from_text(text: &str) -> Option<Sealed> {
+        let mut parts = text.strip_prefix(SEALED_PREFIX)?.split(':');
+        let (key_version, nonce, ciphertext) = (parts.next()?, parts.next()?, parts.next()?);
+        Some(Sealed { key_version: key_version.to_owned(), nonce: unhex(nonce)?, ciphertext: unhex(ciphertext)? })
+    }
+
+    pub fn is_sealed_text(text: &str) -> bool {
+        text.starts_with(SEALED_PREFIX)
+    }
+}
+
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
@@ -89,6 +122,11 @@ impl CredentialInput {
     }
 }
 
+/// What binds a webhook's sealed signing secrets to their endpoint.
+pub fn webhook_aad(tenant: TenantId, id: crate::ids::WebhookId) -> Vec<u8> {
+    format!("smrm:webhook:{}:{}", tenant.0, id.0).into_bytes()
+}
+
 /// What binds a sealed secret to its row: a ciphertext copied to another
 /// credential or tenant does not open.
 pub fn credential_aad(tenant: TenantId, id: CredentialId) -> Vec<u8> {
@@ -103,6 +141,14 @@ mod tests {
     fn a_secret_is_never_shown_by_debug() {
         let input = CredentialInput { kind: CredentialKind::Vk, name: "main".into(), secret: Secret::new("vk1.a.XYZ") };
         assert!(!format!("{input:?}").contains("XYZ"));
+    }
+
+    #[test]
+    fn sealed_values_round_trip_as_text() {
+        let sealed = Sealed { key_version: "ab12".into(), nonce: vec![0, 1, 255], ciphertext: vec![9; 20] };
+        assert_eq!(Sealed::from_text(&sealed.to_text()), Some(sealed));
+        assert_eq!(Sealed::from_text("whsec_plain"), None);
+        assert!(!Sealed::is_sealed_text("whsec_plain"));
     }
 
     #[test]

@@ -24,7 +24,20 @@ pub trait WebhookRepository: Send + Sync {
         secret: &str,
         previous_until: DateTime<Utc>,
     ) -> DomainResult<()>;
+    /// The signing secrets as stored (sealed, or in the clear from before).
     async fn secrets(&self, tenant: TenantId, id: WebhookId) -> DomainResult<WebhookSecrets>;
+    /// Up to `limit` endpoints, across tenants, whose secrets are stored
+    /// in the clear (from before secrets were sealed).
+    async fn unsealed_secrets(&self, limit: u64) -> DomainResult<Vec<(TenantId, WebhookId, WebhookSecrets)>>;
+    /// Replaces the stored secrets `was` with `now` (compare-and-set: a
+    /// rotation in between wins).
+    async fn replace_secrets(
+        &self,
+        tenant: TenantId,
+        id: WebhookId,
+        was: &WebhookSecrets,
+        now: &WebhookSecrets,
+    ) -> DomainResult<bool>;
     /// An endpoint's attempts, newest first.
     async fn list_attempts(
         &self,

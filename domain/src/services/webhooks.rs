@@ -8,11 +8,15 @@ use chrono::{DateTime, Duration, Utc};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{AttemptId, WebhookId};
 use crate::model::access::Principal;
+use crate::model::credentials::{Sealed, Secret, webhook_aad};
 use crate::model::integrations::{
-    Attempt, Message, PREVIOUS_SECRET_HOURS, SendOutcome, Webhook, WebhookInput, WebhookPatch, next_attempt,
+    Attempt, Message, PREVIOUS_SECRET_HOURS, SendOutcome, Webhook, WebhookInput, WebhookPatch, WebhookSecrets,
+    next_attempt,
 };
 use crate::page::{Page, PageRequest};
-use crate::ports::{Clock, EventPayloads, Outgoing, SecretSource, Telemetry, WebhookRepository, WebhookSender};
+use crate::ports::{
+    Clock, EventPayloads, Outgoing, SecretBox, SecretSource, Telemetry, WebhookRepository, WebhookSender,
+};
 
 /// How long a worker owns the messages it claimed: longer than an attempt
 /// can take (the sender's timeouts), so a live worker never loses one.
@@ -22,6 +26,8 @@ pub struct WebhookService {
     pub repo: Arc<dyn WebhookRepository>,
     pub payloads: Arc<dyn EventPayloads>,
     pub secrets: Arc<dyn SecretSource>,
+    /// Seals the signing secrets at rest (`SMRM_SECRETS_KEY`).
+    pub sealer: Arc<dyn SecretBox>,
     pub clock: Arc<dyn Clock>,
     /// The HTTP client that signs and sends (one per process).
     pub sender: Arc<dyn WebhookSender>,
@@ -33,6 +39,60 @@ pub struct WebhookService {
 }
 
 impl WebhookService {
+    fn seal(&self, tenant: crate::ids::TenantId, id: WebhookId, secret: &str) -> String {
+        self.sealer.seal(&webhook_aad(tenant, id), &Secret::new(secret)).to_text()
+    }
+
+    /// The stored secrets in the clear (those from before sealing are).
+    fn open(
+        &self,
+        tenant: crate::ids::TenantId,
+        id: WebhookId,
+        stored: WebhookSecrets,
+    ) -> DomainResult<WebhookSecrets> {
+        let aad = webhook_aad(tenant, id);
+        let open = |text: String| match Sealed::from_text(&text) {
+            Some(sealed) => self.sealer.open(&aad, &sealed).map(|s| s.expose().to_owned()),
+            None => Ok(text),
+        };
+        Ok(WebhookSecrets {
+            current: open(stored.current)?,
+            previous: match stored.previous {
+                Some((p, until)) => Some((open(p)?, until)),
+                None => None,
+            },
+        })
+    }
+
+    /// Seals the signing secrets stored in the clear before secrets were
+    /// sealed (run at start, after the migrations; the key is the
+    /// operator's, so no migration can do it). Returns how many endpoints
+    /// it sealed.
+    pub async fn seal_stored_secrets(&self) -> DomainResult<u64> {
+        let mut sealed = 0;
+        loop {
+            let batch = self.repo.unsealed_secrets(200).await?;
+            let before = sealed;
+            if batch.is_empty() {
+                return Ok(sealed);
+            }
+            for (tenant, id, was) in batch {
+                let seal = |s: &str| if Sealed::is_sealed_text(s) { s.to_owned() } else { self.seal(tenant, id, s) };
+                let now = WebhookSecrets {
+                    current: seal(&was.current),
+                    previous: was.previous.as_ref().map(|(p, until)| (seal(p), *until)),
+                };
+                if self.repo.replace_secrets(tenant, id, &was, &now).await? {
+                    sealed += 1;
+                }
+            }
+            if sealed == before {
+                // Every one changed under us (rotations): the next start goes on.
+                return Ok(sealed);
+            }
+        }
+    }
+
     /// Creates an endpoint; the answer carries its signing secret, shown this once.
     pub async fn create(&self, who: &Principal, input: WebhookInput) -> DomainResult<(Webhook, String)> {
         let input = input.validate(self.allow_private)?;
@@ -49,7 +109,7 @@ impl WebhookService {
             updated_at: now,
         };
         let secret = self.secrets.webhook_secret();
-        self.repo.insert_webhook(who.tenant_id, &w, &secret).await?;
+        self.repo.insert_webhook(who.tenant_id, &w, &self.seal(who.tenant_id, w.id, &secret)).await?;
         Ok((w, secret))
     }
 
@@ -90,8 +150,9 @@ impl WebhookService {
     pub async fn rotate_secret(&self, who: &Principal, id: WebhookId) -> DomainResult<(String, DateTime<Utc>)> {
         self.repo.get_webhook(who.tenant_id, id).await?;
         let secret = self.secrets.webhook_secret();
+        let sealed = self.seal(who.tenant_id, id, &secret);
         let until = self.clock.now() + Duration::hours(PREVIOUS_SECRET_HOURS);
-        self.repo.rotate_secret(who.tenant_id, id, &secret, until).await?;
+        self.repo.rotate_secret(who.tenant_id, id, &sealed, until).await?;
         Ok((secret, until))
     }
 
@@ -149,7 +210,7 @@ impl WebhookService {
             }
         };
         let now = self.clock.now();
-        let secrets = self.repo.secrets(tenant, w.id).await?.signing(now);
+        let secrets = self.open(tenant, w.id, self.repo.secrets(tenant, w.id).await?)?.signing(now);
         let outcome = self
             .sender
             .send(&Outgoing {

@@ -247,6 +247,50 @@ impl WebhookRepository for SqlStore {
         Ok(WebhookSecrets { current: w.secret, previous: w.previous_secret.zip(w.previous_secret_until) })
     }
 
+    async fn unsealed_secrets(&self, limit: u64) -> DomainResult<Vec<(TenantId, WebhookId, WebhookSecrets)>> {
+        let clear = |c: webhook::Column| c.not_like("sealed:v1:%");
+        let rows = webhook::Entity::find()
+            .filter(
+                sea_orm::Condition::any().add(clear(webhook::Column::Secret)).add(
+                    sea_orm::Condition::all()
+                        .add(webhook::Column::PreviousSecret.is_not_null())
+                        .add(clear(webhook::Column::PreviousSecret)),
+                ),
+            )
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|w| {
+                let secrets =
+                    WebhookSecrets { current: w.secret, previous: w.previous_secret.zip(w.previous_secret_until) };
+                (TenantId(w.tenant_id), WebhookId(w.id), secrets)
+            })
+            .collect())
+    }
+
+    async fn replace_secrets(
+        &self,
+        tenant: TenantId,
+        id: WebhookId,
+        was: &WebhookSecrets,
+        now: &WebhookSecrets,
+    ) -> DomainResult<bool> {
+        let mut update = webhook::Entity::update_many()
+            .col_expr(webhook::Column::Secret, Expr::value(now.current.clone()))
+            .col_expr(webhook::Column::PreviousSecret, Expr::value(now.previous.as_ref().map(|p| p.0.clone())))
+            .filter(webhook::Column::TenantId.eq(tenant.0))
+            .filter(webhook::Column::Id.eq(id.0))
+            .filter(webhook::Column::Secret.eq(was.current.clone()));
+        update = match &was.previous {
+            Some((p, _)) => update.filter(webhook::Column::PreviousSecret.eq(p.clone())),
+            None => update.filter(webhook::Column::PreviousSecret.is_null()),
+        };
+        Ok(update.exec(&self.db).await.map_err(db_err)?.rows_affected == 1)
+    }
+
     async fn list_attempts(&self, tenant: TenantId, hook: WebhookId, page: PageRequest) -> DomainResult<Page<Attempt>> {
         let q = attempt::Entity::find()
             .filter(attempt::Column::TenantId.eq(tenant.0))
