@@ -137,8 +137,9 @@ impl Upstream {
             Err(_) => "unreachable",
         };
         self.telemetry.upstream_called(kind.as_str(), outcome, latency);
-        // The path only: query strings can carry tokens.
-        tracing::debug!(
+        // The path only: query strings and forms can carry tokens.
+        tracing::info!(
+            target: "smrm::upstream",
             kind = kind.as_str(),
             path,
             outcome,
