@@ -81,3 +81,46 @@ async fn a_channel_without_a_public_preview_fails_clearly() {
     let error = s["status"]["last_error"].as_str().unwrap();
     assert!(error.contains("@durov_private has no public web preview"), "{error}");
 }
+
+#[actix_web::test]
+async fn a_channel_whose_brand_was_deleted_says_what_to_do() {
+    let tg =
+        Telegram::start(vec![("DeynetNews".into(), vec![Message::new(1, unix_now() - 60, "Пост о Дейнет")])]).await;
+    let url = tg.server.url.clone();
+    let app = spawn_connected(move |u| u.telegram = url).await;
+    let t = app.signup("Deleted brand").await;
+    let brand = app.brand(&t.token, "Дейнет").await;
+    let id = app
+        .post("/v1/sources")
+        .token(&t.token)
+        .json(json!({"kind": "telegram_channel", "config": {"channel": "DeynetNews"}, "brand_id": brand, "poll_seconds": 3600}))
+        .send()
+        .await
+        .expect(201)
+        .id();
+    let s = app.wait_source(&t.token, &id, |s| s["status"]["state"] != "never_run").await;
+    assert_eq!(s["status"]["state"], "ok", "{s}");
+    app.delete(&format!("/v1/brands/{brand}")).token(&t.token).send().await.expect(204);
+
+    let asked = tg.server.asked().len();
+    let last = s["status"]["last_run_at"].clone();
+    app.post(&format!("/v1/sources/{id}/run")).token(&t.token).send().await.expect(202);
+    let s = app.wait_source(&t.token, &id, |s| s["status"]["last_run_at"] != last).await;
+    assert_eq!(s["status"]["state"], "failing");
+    assert!(s["status"]["last_error"].as_str().unwrap().contains("was deleted"), "{s}");
+    assert_eq!(tg.server.asked().len(), asked, "the platform is not asked for what cannot be stored");
+
+    // Without a brand, the channel's posts are matched like any others.
+    let patched = app
+        .patch(&format!("/v1/sources/{id}"))
+        .token(&t.token)
+        .json(json!({"brand_id": null}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(patched.body["brand_ids"], json!([]));
+    let last = s["status"]["last_run_at"].clone();
+    app.post(&format!("/v1/sources/{id}/run")).token(&t.token).send().await.expect(202);
+    let s = app.wait_source(&t.token, &id, |s| s["status"]["last_run_at"] != last).await;
+    assert_eq!(s["status"]["state"], "ok", "{s}");
+}

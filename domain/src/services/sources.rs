@@ -214,7 +214,16 @@ impl SourceService {
         let started = self.clock.now();
         let terms = self.terms(source).await?;
         let credential = self.secret(source).await;
+        let brand_gone = match source.channel_brand() {
+            Some(b) => self.brands.missing_brands(tenant, &[b]).await?.first().copied(),
+            None => None,
+        };
         let fetched = match (&credential, self.connectors.get(kind)) {
+            // Nothing could be stored: the platform is not asked.
+            _ if brand_gone.is_some() => Err(ConnectorError::NotFound(format!(
+                "the source's brand {} was deleted; give the source another `brand_id`, or `null` to let SMRM's matcher decide",
+                brand_gone.map(|b| b.to_string()).unwrap_or_default()
+            ))),
             (Err(e), _) => Err(e.clone()),
             (_, None) => Err(ConnectorError::Transient(format!(
                 "no connector for `{}` sources is enabled on this server",
@@ -354,7 +363,12 @@ impl SourceService {
         }
         let Some(mut post) = self.pushes.decode(&source, &event.kind, &event.object) else { return ok() };
         let now = self.clock.now();
-        post.brand_id = post.brand_id.or(source.channel_brand());
+        // A deleted channel brand: the post is kept, and the matcher decides.
+        let brand = match source.channel_brand() {
+            Some(b) if self.brands.missing_brands(source.tenant_id, &[b]).await?.is_empty() => Some(b),
+            _ => None,
+        };
+        post.brand_id = post.brand_id.or(brand);
         if !is_valid_post(&post, now) {
             tracing::info!(source = %source.id, event = ?event.event_id, "a pushed post was not valid; dropped");
             return ok();
