@@ -124,3 +124,45 @@ async fn a_channel_whose_brand_was_deleted_says_what_to_do() {
     let s = app.wait_source(&t.token, &id, |s| s["status"]["last_run_at"] != last).await;
     assert_eq!(s["status"]["state"], "ok", "{s}");
 }
+
+#[actix_web::test]
+async fn a_hung_platform_holds_only_its_own_runs() {
+    let tg =
+        Telegram::start(vec![("DeynetNews".into(), vec![Message::new(1, unix_now() - 60, "Пост о Дейнет")])]).await;
+    let (url, hung) = (tg.server.url.clone(), smrm_tests::standins::black_hole().await);
+    let app = spawn_connected(move |u| {
+        u.telegram = url;
+        u.hn = hung;
+    })
+    .await;
+    let t = app.signup("Hung platform").await;
+    app.brand(&t.token, "Дейнет").await;
+    // Ten Hacker News searches hang on the platform (more than a kind's slots) …
+    let mut hanging = Vec::new();
+    for _ in 0..10 {
+        let s = app.post("/v1/sources").token(&t.token).json(json!({"kind": "hn_search"})).send().await.expect(201);
+        hanging.push(s.id());
+    }
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1200)).await;
+    // … and a channel added after them is read at once all the same.
+    let started = std::time::Instant::now();
+    let id = app
+        .post("/v1/sources")
+        .token(&t.token)
+        .json(json!({"kind": "telegram_channel", "config": {"channel": "DeynetNews"}}))
+        .send()
+        .await
+        .expect(201)
+        .id();
+    let s = app.wait_source(&t.token, &id, |s| s["status"]["state"] != "never_run").await;
+    assert_eq!(s["status"]["state"], "ok", "{s}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "not held by the hung platform: {:?}",
+        started.elapsed()
+    );
+    for h in &hanging {
+        let s = app.get(&format!("/v1/sources/{h}")).token(&t.token).send().await.expect(200).body;
+        assert_eq!(s["status"]["state"], "never_run", "still waiting on the hung platform: {s}");
+    }
+}

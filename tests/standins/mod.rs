@@ -116,3 +116,17 @@ impl Failure {
         r.content_type("application/json").body(self.body.clone())
     }
 }
+
+/// A platform that accepts connections and never answers: what a hung
+/// upstream looks like to a connector. Its address, for `SMRM_*_URL`.
+pub async fn black_hole() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    actix_web::rt::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
