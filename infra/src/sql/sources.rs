@@ -228,10 +228,13 @@ impl SourceRepository for SqlStore {
         if let Some(c) = &r.cursor {
             update = update.col_expr(source::Column::Cursor, Expr::value(c.0.clone()));
         }
+        // One transaction: a reader sees the outcome and the next run
+        // together (a pause with its resume time), never one without the other.
+        let txn = begin_write(&self.db).await?;
         update
             .filter(source::Column::TenantId.eq(tenant.0))
             .filter(source::Column::Id.eq(id.0))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(db_err)?;
         if let Some(at) = r.retry_at {
@@ -241,11 +244,11 @@ impl SourceRepository for SqlStore {
                 .filter(source::Column::TenantId.eq(tenant.0))
                 .filter(source::Column::Id.eq(id.0))
                 .filter(source::Column::NextPollAt.lt(at))
-                .exec(&self.db)
+                .exec(&txn)
                 .await
                 .map_err(db_err)?;
         }
-        Ok(())
+        txn.commit().await.map_err(db_err)
     }
 
     async fn run_now(&self, tenant: TenantId, id: SourceId, now: DateTime<Utc>) -> DomainResult<()> {
