@@ -321,6 +321,17 @@ fn test_config() -> Config {
     .expect("the test configuration is valid");
     config.redis_url = std::env::var("TEST_REDIS_URL").ok().filter(|s| !s.is_empty());
     config.redis_namespace = format!("smrm-test-{}", Uuid::now_v7().simple());
+    // No test reaches a real platform: every platform is a closed local
+    // port until a test points it at its stand-in.
+    let nowhere = "http://127.0.0.1:9".to_owned();
+    config.upstreams = smrm_api::config::Upstreams {
+        hn: nowhere.clone(),
+        vk: nowhere.clone(),
+        telegram: nowhere.clone(),
+        youtube: nowhere.clone(),
+        reddit: nowhere.clone(),
+        reddit_auth: nowhere,
+    };
     config
 }
 

@@ -43,7 +43,7 @@ async fn sources_take_kinds_configs_and_defaults() {
     let feed = app
         .post("/v1/sources")
         .token(&t.token)
-        .json(json!({"kind": "rss", "url": "https://news.example.com/rss", "platform": "news_example", "source_type": "news"}))
+        .json(json!({"kind": "rss", "url": "https://news.example.com/rss", "platform": "news_example", "source_type": "news", "enabled": false}))
         .send()
         .await
         .expect(201)

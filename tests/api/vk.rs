@@ -314,7 +314,7 @@ async fn vk_callback_confirms_checks_and_stores_each_event_once() {
     let feed = app
         .post("/v1/sources")
         .token(&t.token)
-        .json(json!({"kind": "rss", "url": "https://news.example.com/rss", "platform": "news", "source_type": "news"}))
+        .json(json!({"kind": "rss", "url": "https://news.example.com/rss", "platform": "news", "source_type": "news", "enabled": false}))
         .send()
         .await
         .expect(201);
