@@ -15,6 +15,7 @@ const KNOWN: &[&str] = &[
     "SMRM_MAX_BODY_BYTES",
     "SMRM_RATE_LIMIT_PER_MINUTE",
     "SMRM_AUTH_RATE_LIMIT_PER_MINUTE",
+    "SMRM_TRUSTED_PROXIES",
     "SMRM_ACCESS_TOKEN_SECONDS",
     "SMRM_CORS_ORIGINS",
     "SMRM_DB_MAX_CONNECTIONS",
@@ -56,6 +57,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub rate_limit_per_minute: u32,
     pub auth_rate_limit_per_minute: u32,
+    /// Peers whose `X-Forwarded-For`/`Forwarded` names the client (`SMRM_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `None`: no CORS headers; `Some([])`: any origin; otherwise these origins.
     pub cors_origins: Option<Vec<String>>,
     pub log_json: bool,
@@ -105,6 +108,7 @@ impl std::fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("auth_rate_limit_per_minute", &self.auth_rate_limit_per_minute)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("cors_origins", &self.cors_origins)
             .field("log_json", &self.log_json)
             .field("workers", &self.workers)
@@ -211,6 +215,11 @@ impl Config {
         {
             errors.push(format!("REDIS_URL={}: expected redis://…", redact_url(url)));
         }
+        let trusted_proxies = crate::limits::parse_trusted_proxies(&get("SMRM_TRUSTED_PROXIES").unwrap_or_default())
+            .unwrap_or_else(|e| {
+                errors.push(format!("SMRM_TRUSTED_PROXIES: {e}; expected addresses or CIDR ranges, comma-separated"));
+                Vec::new()
+            });
         let cors_origins = get("SMRM_CORS_ORIGINS").map(|raw| {
             if raw.trim() == "*" {
                 Vec::new()
@@ -297,6 +306,7 @@ impl Config {
             max_body_bytes,
             rate_limit_per_minute,
             auth_rate_limit_per_minute,
+            trusted_proxies,
             cors_origins,
             log_json,
             workers,

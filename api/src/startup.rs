@@ -239,6 +239,7 @@ impl Application {
                 store.clone(),
                 config.rate_limit_per_minute,
                 config.auth_rate_limit_per_minute,
+                config.trusted_proxies.clone(),
             ),
             clock,
             lookups: lookups.clone(),

@@ -10,6 +10,7 @@ mod competitor_sets;
 mod connectors;
 mod conventions;
 mod credentials;
+mod hostile;
 mod idempotency;
 mod lifecycle;
 mod mentions;

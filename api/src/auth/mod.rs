@@ -44,6 +44,7 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
             None => {
                 let who = state.access.authenticate_api_key(token).await?;
                 state.lookups.remember_caller(digest, &who);
+                state.rate_limits.remember_verified_key(digest, who.tenant_id);
                 who
             }
         }

@@ -6,9 +6,13 @@
 //! expire after 24 hours; a claim whose request died unfinished after 5 minutes.
 //!
 //! Answers that carry credentials are never stored, so their endpoints are
-//! exempt: `/v1/signup`, `/v1/auth/token`, `/v1/auth/refresh` and
-//! `POST /v1/api-keys` (a retried signup answers 409 for the taken address, and
-//! the caller logs in; a retried key creation makes another key).
+//! exempt: `/v1/signup`, `/v1/auth/token`, `/v1/auth/refresh`,
+//! `POST /v1/api-keys`, `POST /v1/webhooks` and `…/rotate-secret` (a retried
+//! signup answers 409 for the taken address, and the caller logs in; a retried
+//! key creation makes another key). The exemption is decided on the route the
+//! router matches, so no spelling of the path (`/v1/api%2Dkeys`) escapes it.
+//! Only authenticated callers are remembered: a request without credentials
+//! is served as if it had no key, and stores nothing.
 
 use std::time::Duration;
 
@@ -19,10 +23,8 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse};
 use sha2::{Digest, Sha256};
-use smrm_domain::ids::TenantId;
 use smrm_domain::model::access::Actor;
 use smrm_domain::ports::{IdempotencyClaim, StoredResponse};
-use uuid::Uuid;
 
 use crate::auth::authenticate;
 use crate::extract::read_body;
@@ -32,18 +34,33 @@ use crate::state::AppState;
 pub const HEADER: HeaderName = HeaderName::from_static("idempotency-key");
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 pub const TTL: Duration = Duration::from_secs(24 * 3600);
-/// Answers that carry credentials (tokens, keys, signing secrets) are never stored.
-const EXEMPT: &[&str] = &["/v1/signup", "/v1/auth/token", "/v1/auth/refresh", "/v1/api-keys", "/v1/webhooks"];
+/// Routes whose answers carry credentials (tokens, keys, signing secrets):
+/// never stored.
+const EXEMPT: &[&str] = &[
+    "/v1/signup",
+    "/v1/auth/token",
+    "/v1/auth/refresh",
+    "/v1/api-keys",
+    "/v1/webhooks",
+    "/v1/webhooks/{id}/rotate-secret",
+];
 
-fn exempt(path: &str) -> bool {
-    EXEMPT.contains(&path) || path.ends_with("/rotate-secret")
+/// Whether the route the router will match for this request is exempt. A path
+/// that matches no route is not (it answers 404, which stores nothing useful
+/// but costs nothing either).
+fn exempt(req: &ServiceRequest) -> bool {
+    let path = req.match_info().as_str();
+    EXEMPT.contains(&path) || req.resource_map().match_pattern(path).is_some_and(|p| EXEMPT.contains(&p.as_str()))
 }
 
 pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    if req.method() != Method::POST || exempt(req.path()) {
+    if req.method() != Method::POST
+        || !req.headers().contains_key(actix_web::http::header::AUTHORIZATION)
+        || exempt(&req)
+    {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
     let Some(raw_key) = req.headers().get(HEADER).cloned() else {
@@ -72,19 +89,15 @@ pub async fn middleware(
     // Scope: the caller's tenant, and the key is the caller's own (prefixed by
     // the user or API key id), so nobody replays another caller's answer. A
     // request whose credentials fail is not remembered; the handler answers 401.
-    let (scope, key) = if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) {
-        match authenticate(req.request()).await {
-            Ok(p) => {
-                let actor = match p.actor {
-                    Actor::User { id, .. } => id.0,
-                    Actor::ApiKey(id) => id.0,
-                };
-                (p.tenant_id, format!("{}:{key}", actor.simple()))
-            }
-            Err(_) => return next.call(req).await.map(ServiceResponse::map_into_boxed_body),
+    let (scope, key) = match authenticate(req.request()).await {
+        Ok(p) => {
+            let actor = match p.actor {
+                Actor::User { id, .. } => id.0,
+                Actor::ApiKey(id) => id.0,
+            };
+            (p.tenant_id, format!("{}:{key}", actor.simple()))
         }
-    } else {
-        (TenantId(Uuid::nil()), format!("anonymous:{key}"))
+        Err(_) => return next.call(req).await.map(ServiceResponse::map_into_boxed_body),
     };
 
     let mut hasher = Sha256::new();

@@ -4,10 +4,16 @@
 //! `RateLimit-Remaining` and `RateLimit-Reset`; past the limit the answer is
 //! 429 with `Retry-After`, before credentials are even checked (so never 401).
 //!
-//! The caller is read from its credentials without the database: an API key
-//! names its tenant, an access token is verified (HMAC) and names its user.
-//! A tenant's limit is the operator's setting for it (`smrm rate-limit`),
-//! else `SMRM_RATE_LIMIT_PER_MINUTE`.
+//! The caller is read from its credentials without the database: an access
+//! token is verified (HMAC) and names its user; an API key gets a bucket of its
+//! own once this replica has verified it against the database (until then, and
+//! for any invented key, the call counts against the client's IP, so making up
+//! keys buys no extra requests). A tenant's limit is the operator's setting
+//! for it (`smrm rate-limit`), else `SMRM_RATE_LIMIT_PER_MINUTE`.
+//!
+//! Limits are decided on the path the router matches (percent-decoded), never
+//! on the raw one: `/v%31/auth/token` is `/v1/auth/token`. The client's IP is
+//! the peer's, or behind `SMRM_TRUSTED_PROXIES` the one they forward.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -17,7 +23,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 use sha2::{Digest, Sha256};
 use smrm_domain::ids::TenantId;
-use smrm_domain::model::access::{API_KEY_PREFIX, BearerSecret};
+use smrm_domain::model::access::API_KEY_PREFIX;
 use smrm_domain::ratelimit::RateDecision;
 
 use crate::problem::ApiError;
@@ -43,21 +49,23 @@ pub struct TokenDigest(pub [u8; 32]);
 /// The bucket of the caller, and its tenant when its credentials name one.
 fn caller(req: &ServiceRequest, state: &AppState, ip: &str) -> (String, Option<TenantId>) {
     match bearer(req.headers()) {
-        Some(token) if token.starts_with(API_KEY_PREFIX) => match BearerSecret::parse(API_KEY_PREFIX, token) {
-            // The key's digest, not the key, names its bucket.
-            Some(secret) => {
-                let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-                req.extensions_mut().insert(TokenDigest(digest));
-                let mut name = String::with_capacity(4 + 64);
-                name.push_str("key:");
-                for b in digest {
-                    name.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-                    name.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+        Some(token) if token.starts_with(API_KEY_PREFIX) => {
+            let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+            req.extensions_mut().insert(TokenDigest(digest));
+            match state.rate_limits.verified_key(&digest) {
+                // The key's digest, not the key, names its bucket.
+                Some(tenant) => {
+                    let mut name = String::with_capacity(4 + 64);
+                    name.push_str("key:");
+                    for b in digest {
+                        name.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+                        name.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+                    }
+                    (name, Some(tenant))
                 }
-                (name, Some(secret.tenant_id))
+                None => (format!("ip:{ip}"), None),
             }
-            None => (format!("ip:{ip}"), None),
-        },
+        }
         Some(token) => match state.tokens.caller(token) {
             Some((tenant, user)) => (format!("user:{}", user.0.simple()), Some(tenant)),
             None => (format!("ip:{ip}"), None),
@@ -76,14 +84,19 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    if !req.path().starts_with("/v1/") {
+    // The path as the router sees it: percent-decoded.
+    let path = req.match_info().as_str();
+    if !path.starts_with("/v1/") {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
+    let auth_path = req.method() == Method::POST && AUTH_PATHS.contains(&path);
     let state = req.app_data::<web::Data<AppState>>().expect("state").clone();
     let rate = &state.rate_limits;
-    let ip = req.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+    let ip = rate
+        .client_ip(req.peer_addr().map(|a| a.ip()), req.headers())
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let mut decisions = Vec::with_capacity(2);
-    if req.method() == Method::POST && AUTH_PATHS.contains(&req.path()) {
+    if auth_path {
         decisions.push(rate.limiter.hit(&format!("auth:{ip}"), rate.auth_per_minute).await);
     }
     let (key, tenant) = caller(&req, &state, &ip);
