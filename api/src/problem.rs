@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-use smrm_domain::{DomainError, FieldError};
+use smrm_domain::{DomainError, FieldError, FieldErrors};
 use utoipa::ToSchema;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 
@@ -46,9 +46,13 @@ pub struct Problem {
     pub code: &'static str,
     /// The `X-Request-Id` of the request, to quote in support requests.
     pub request_id: String,
-    /// Present on 422: every invalid field.
+    /// Present on 422: the invalid fields, the first 100 of them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<ProblemField>>,
+    /// Present when `errors` is cut short: how many more invalid fields were
+    /// found (at least; validation may stop once 100 are listed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors_omitted: Option<usize>,
 }
 
 /// The API's error type: a status, a stable code and a human detail.
@@ -58,7 +62,7 @@ pub struct ApiError {
     pub code: &'static str,
     pub title: &'static str,
     pub detail: String,
-    pub errors: Option<Vec<FieldError>>,
+    pub errors: Option<FieldErrors>,
     pub retry_after: Option<u64>,
 }
 
@@ -71,10 +75,12 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, "Bad request", detail)
     }
 
-    pub fn validation(errors: Vec<FieldError>) -> Self {
-        let detail = match errors.len() {
-            1 => format!("`{}` {}", errors[0].field, errors[0].message),
-            n => format!("{n} fields are invalid"),
+    pub fn validation(errors: impl Into<FieldErrors>) -> Self {
+        let errors = errors.into();
+        let detail = match (errors.len(), errors.more()) {
+            (1, 0) => format!("`{}` {}", errors[0].field, errors[0].message),
+            (n, 0) => format!("{n} fields are invalid"),
+            (n, more) => format!("more than {n} fields are invalid; the first {n} are listed, {more} more were found"),
         };
         Self {
             errors: Some(errors),
@@ -127,6 +133,7 @@ impl ApiError {
             errors: self.errors.as_ref().map(|errors| {
                 errors.iter().map(|e| ProblemField { field: e.field.clone(), message: e.message.clone() }).collect()
             }),
+            errors_omitted: self.errors.as_ref().map(FieldErrors::more).filter(|&n| n > 0),
         }
     }
 }

@@ -11,4 +11,4 @@ pub mod ratelimit;
 pub mod services;
 pub mod text;
 
-pub use error::{DomainError, DomainResult, FieldError};
+pub use error::{DomainError, DomainResult, FieldError, FieldErrors};

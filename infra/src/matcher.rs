@@ -21,8 +21,13 @@ use std::collections::HashMap;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rust_stemmers::{Algorithm, Stemmer};
 use rustc_hash::FxHashMap;
-use smrm_domain::ports::{BrandMatch, BrandMatcher, BrandQuery, MatcherFactory};
+use smrm_domain::ports::{BrandMatch, BrandMatcher, BrandQuery, MAX_MATCHED_FORMS, MatcherFactory};
 use smrm_domain::text::fold;
+
+/// Occurrences kept per brand and post before the distinct forms are taken:
+/// enough for [`MAX_MATCHED_FORMS`] forms in any real text, and a bound on
+/// the memory of a hostile one.
+const MAX_RANGES: usize = 1024;
 
 /// What one post matched of one brand: word ranges of keywords, and whether
 /// an exclusion matched too.
@@ -229,7 +234,7 @@ impl BrandMatcher for Matcher {
                     };
                     if t.exclude {
                         hits[i].excluded = true;
-                    } else {
+                    } else if hits[i].ranges.len() < MAX_RANGES {
                         hits[i].ranges.push((first, last));
                     }
                 }
@@ -251,8 +256,18 @@ impl BrandMatcher for Matcher {
             .map(|Hit { brand: i, mut ranges, .. }| {
                 ranges.sort_unstable();
                 ranges.dedup();
-                let mut matched: Vec<String> = ranges.iter().map(|&(a, b)| ws[a..=b].join(" ")).collect();
-                matched.dedup();
+                // Distinct forms in text order, bounded: the ranges of a long
+                // text with overlapping phrases grow with words × keywords.
+                let mut matched: Vec<String> = Vec::new();
+                for &(a, b) in &ranges {
+                    if matched.len() == MAX_MATCHED_FORMS {
+                        break;
+                    }
+                    let form = ws[a..=b].join(" ");
+                    if !matched.contains(&form) {
+                        matched.push(form);
+                    }
+                }
                 BrandMatch { brand_id: self.brands[i].brand_id, matched }
             })
             .collect();
@@ -287,6 +302,23 @@ mod tests {
             assert_eq!(m.find(text, None).len(), 1, "{text}");
         }
         assert!(m.find("связь компании", None).is_empty(), "other words sharing the cut stem do not");
+    }
+
+    #[test]
+    fn matched_forms_are_distinct_and_bounded_however_often_they_occur() {
+        // 50 overlapping phrases over a 2,000-word text of 40 distinct words:
+        // every phrase occurs ~50 times.
+        let vocabulary: Vec<String> = (0..40).map(|i| format!("w{i}")).collect();
+        let phrases: Vec<String> =
+            (0..50).map(|i| format!("{} {}", vocabulary[i % 40], vocabulary[(i + 1) % 40])).collect();
+        let m = Matcher::compile(vec![brand(&phrases.iter().map(String::as_str).collect::<Vec<_>>(), &[])]);
+        let text: Vec<&str> = (0..2000).map(|i| vocabulary[i % 40].as_str()).collect();
+        let found = words_of(&m, &text.join(" "));
+        assert_eq!(found.len(), MAX_MATCHED_FORMS);
+        let distinct: std::collections::HashSet<&String> = found.iter().collect();
+        assert_eq!(distinct.len(), found.len(), "each form once");
+        assert_eq!(found[0], "w0 w1", "in the order they occur");
+        assert_eq!(words_of(&m, "w3 w4 and w3 w4 again w3 w4"), ["w3 w4"]);
     }
 
     #[test]

@@ -107,3 +107,51 @@ async fn a_request_without_credentials_stores_no_idempotent_answer() {
     // Another body under the same key is not a "reused key" either: nothing was kept.
     brand("Two").await.problem(401);
 }
+
+#[actix_web::test]
+async fn a_huge_invalid_request_gets_a_short_list_of_errors() {
+    let app = spawn_app_with(|_| {}).await;
+    let t = app.signup("Errors").await;
+    // 200,000 empty texts: one error about their number, not 200,000.
+    let texts = vec![""; 200_000];
+    let r = app.post("/v1/sentiment/analyze").token(&t.token).json(json!({"texts": texts})).send().await.problem(422);
+    assert_eq!(r.fields(), ["texts"]);
+    assert!(r.bytes.len() < 2_000, "{} bytes", r.bytes.len());
+
+    // A full batch with every item wrong three ways: the first hundred errors,
+    // and how many more were found.
+    let items: Vec<_> =
+        (0..1000).map(|_| json!({"external_id": "", "platform": "", "source_type": "social", "text": "", "published_at": "2026-01-01T00:00:00Z", "author": {"handle": ""}})).collect();
+    let r = app.post("/v1/mentions/batch").token(&t.token).json(json!({ "items": items })).send().await.problem(422);
+    assert_eq!(r.fields().len(), 100, "{}", r.text);
+    assert!(r.body["errors_omitted"].as_u64().is_some_and(|n| n > 0), "{}", r.body["detail"]);
+    assert!(r.body["detail"].as_str().unwrap().contains("the first 100 are listed"));
+    assert!(r.bytes.len() < 20_000, "{} bytes", r.bytes.len());
+    let listed = app.get("/v1/mentions").token(&t.token).send().await.expect(200);
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 0, "nothing stored");
+
+    // 100 bad texts of sentiment analysis: each listed, nothing omitted.
+    let r = app.post("/v1/sentiment/analyze").token(&t.token).json(json!({"texts": vec![" "; 100]})).send().await;
+    let r = r.problem(422);
+    assert_eq!(r.fields().len(), 100);
+    assert_eq!(r.body.get("errors_omitted"), None);
+}
+
+#[actix_web::test]
+async fn a_preview_answer_grows_with_its_input_not_with_its_square() {
+    let app = spawn_app_with(|_| {}).await;
+    let t = app.signup("Preview").await;
+    let vocabulary: Vec<String> = (0..60).map(|i| format!("w{i}")).collect();
+    let keywords: Vec<String> = (0..50).map(|i| format!("{} {}", vocabulary[i], vocabulary[i + 1])).collect();
+    let text: Vec<&str> = (0..2000).map(|i| vocabulary[i % 60].as_str()).collect();
+    let request = json!({"keywords": keywords, "texts": [text.join(" ")]});
+    let r = app.post("/v1/brands/preview").token(&t.token).json(request.clone()).send().await.expect(200);
+    let words = r.body["matches"][0]["matched_words"].as_array().unwrap();
+    assert_eq!(words.len(), smrm_domain::ports::MAX_MATCHED_FORMS);
+    assert!(
+        r.bytes.len() < request.to_string().len(),
+        "{} bytes answered to {}",
+        r.bytes.len(),
+        request.to_string().len()
+    );
+}

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use crate::error::{FieldError, Violations};
+use crate::error::{FieldErrors, Violations};
 use crate::ids::{BrandId, MentionId, PostId, TenantId, UserId};
 use crate::model::brand::ISO_639_1;
 
@@ -268,12 +268,17 @@ pub fn check_http_url(v: &mut Violations, field: impl Into<String>, url: &str) {
 
 /// Validates a batch; every error names its item (`items[17].platform`).
 /// `unknown_brands`: the `brand_id`s that are not brands of the tenant.
-pub fn check_batch(items: &[PostInput], unknown_brands: &HashSet<BrandId>, now: DateTime<Utc>) -> Vec<FieldError> {
+pub fn check_batch(items: &[PostInput], unknown_brands: &HashSet<BrandId>, now: DateTime<Utc>) -> FieldErrors {
     let mut v = Violations::new();
     if items.is_empty() || items.len() > BATCH_MAX {
+        // Too many items: checking each of them would only cost more.
         v.add("items", format!("must contain 1 to {BATCH_MAX} posts"));
+        return v.into_errors();
     }
     for (i, p) in items.iter().enumerate() {
+        if v.is_full() {
+            break;
+        }
         let at = |f: &str| format!("items[{i}].{f}");
         check_len(&mut v, at("external_id"), &p.external_id, 200, true);
         for (field, id) in
@@ -330,11 +335,7 @@ pub fn check_batch(items: &[PostInput], unknown_brands: &HashSet<BrandId>, now: 
             v.add(at("brand_id"), format!("no brand `{b}` in this tenant"));
         }
     }
-    match v.finish(()) {
-        Ok(()) => Vec::new(),
-        Err(crate::DomainError::Invalid(errors)) => errors,
-        Err(_) => unreachable!("Violations only yields Invalid"),
-    }
+    v.into_errors()
 }
 
 /// Tags: at most 20, each 1–50 characters, trimmed, without duplicates.

@@ -12,7 +12,14 @@ pub struct BrandQuery {
     pub languages: Vec<String>,
 }
 
-/// A brand a text is about, with the words of the text that matched.
+/// At most this many distinct matched forms are kept per brand and text: a
+/// text repeating a brand's name a thousand times (or fifty overlapping
+/// phrases) costs what a few mentions do, in answers and in storage.
+pub const MAX_MATCHED_FORMS: usize = 32;
+
+/// A brand a text is about, with the words of the text that matched: each
+/// distinct form once, in the order they first occur, at most
+/// [`MAX_MATCHED_FORMS`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrandMatch {
     pub brand_id: BrandId,

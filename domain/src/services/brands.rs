@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::error::{DomainError, DomainResult, FieldError};
+use crate::error::{DomainError, DomainResult, FieldError, FieldErrors};
 use crate::ids::BrandId;
 use crate::model::access::{BrandScope, Principal};
 use crate::model::brand::{Backfill, Brand, BrandInput, BrandPatch};
@@ -69,14 +69,18 @@ impl BrandService {
         .validate();
         let mut errors = match &query {
             Err(DomainError::Invalid(e)) => e.clone(),
-            _ => Vec::new(),
+            _ => FieldErrors::default(),
         };
         let given = input.texts.is_some();
         let texts = input.texts.unwrap_or_default();
         if texts.len() > PREVIEW_TEXTS_MAX {
             errors.push(FieldError::new("texts", format!("must contain at most {PREVIEW_TEXTS_MAX} texts")));
+            return Err(DomainError::Invalid(errors));
         }
         for (i, t) in texts.iter().enumerate() {
+            if errors.is_full() {
+                break;
+            }
             if t.chars().count() > PREVIEW_TEXT_MAX_CHARS {
                 errors.push(FieldError::new(
                     format!("texts[{i}]"),

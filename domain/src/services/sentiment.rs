@@ -60,8 +60,12 @@ impl SentimentService {
         let mut v = Violations::new();
         if texts.is_empty() || texts.len() > ANALYZE_MAX_TEXTS {
             v.add("texts", format!("must hold 1 to {ANALYZE_MAX_TEXTS} texts"));
+            return v.finish(Vec::new());
         }
         for (i, t) in texts.iter().enumerate() {
+            if v.is_full() {
+                break;
+            }
             if t.trim().is_empty() {
                 v.add(format!("texts[{i}]"), "must not be empty");
             } else if t.chars().count() > ANALYZE_MAX_CHARS {
