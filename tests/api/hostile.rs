@@ -155,3 +155,45 @@ async fn a_preview_answer_grows_with_its_input_not_with_its_square() {
         request.to_string().len()
     );
 }
+
+#[actix_web::test]
+async fn id_lists_of_any_length_answer_4xx_and_store_nothing() {
+    let app = spawn_app_with(|_| {}).await;
+    let t = app.signup("Lists").await;
+    let own = app.brand(&t.token, "Own").await;
+    let many: Vec<String> = (0..300_000).map(|_| Uuid::now_v7().to_string()).collect();
+    let set = json!({"name": "Everyone", "brand_id": own, "competitor_ids": many});
+    let r = app.post("/v1/competitor-sets").token(&t.token).json(set).send().await.problem(422);
+    assert_eq!(r.fields(), ["competitor_ids"]);
+    let user =
+        json!({"email": "client@lists.example", "password": smrm_tests::PASSWORD, "role": "client", "brand_ids": many});
+    let r = app.post("/v1/users").token(&t.token).json(user).send().await.problem(422);
+    assert_eq!(r.fields(), ["brand_ids"]);
+    let sets = app.get("/v1/competitor-sets").token(&t.token).send().await.expect(200);
+    assert_eq!(sets.body["data"].as_array().unwrap().len(), 0);
+    let users = app.get("/v1/users").token(&t.token).send().await.expect(200);
+    assert_eq!(users.body["data"].as_array().unwrap().len(), 1, "the owner only");
+}
+
+#[actix_web::test]
+async fn counts_are_bounded_so_their_sums_never_overflow() {
+    let app = spawn_app_with(|_| {}).await;
+    let t = app.signup("Counts").await;
+    let brand = app.brand(&t.token, "Big").await;
+    let post = |i: usize, likes: u64| {
+        json!({"external_id": format!("p{i}"), "platform": "vk", "source_type": "social", "text": "big news",
+               "published_at": "2026-11-01T10:00:00Z", "author": {"handle": "@a"},
+               "likes": likes, "comments": likes, "reposts": likes, "views": likes, "reach": likes})
+    };
+    let r =
+        app.post("/v1/mentions/batch").token(&t.token).json(json!({"items": [post(0, (1 << 53) - 1)]})).send().await;
+    assert_eq!(r.problem(422).fields().len(), 5);
+    // A thousand posts at the largest count, all in one hour: the sums hold.
+    let max = smrm_domain::model::mention::COUNT_MAX;
+    let items: Vec<_> = (1..=1000).map(|i| post(i, max)).collect();
+    app.post("/v1/mentions/batch").token(&t.token).json(json!({ "items": items })).send().await.expect(200);
+    let q = "from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z";
+    let r = app.get(&format!("/v1/brands/{brand}/engagement?{q}")).token(&t.token).send().await.expect(200);
+    assert_eq!(r.body["engagement"].as_u64(), Some(3000 * max), "{}", r.text);
+    assert_eq!(r.body["series"][0]["engagement"].as_u64(), Some(3000 * max), "{}", r.text);
+}

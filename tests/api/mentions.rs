@@ -833,7 +833,7 @@ async fn optional_post_fields_are_stored_as_given_or_absent() {
         "url": "https://example.com/a", "title": "Daynet news", "text": "Daynet is fine",
         "language": "en", "published_at": "2026-11-20T12:00:00Z",
         "author": {"external_id": "42", "handle": "@ivan", "name": "Иван", "followers": 0},
-        "likes": 0, "comments": 5, "reposts": 6, "views": 7, "reach": 9_000_000_000_000u64,
+        "likes": 0, "comments": 5, "reposts": 6, "views": 7, "reach": 900_000_000_000u64,
         "sentiment": "positive"
     });
     let bare = json!({

@@ -63,6 +63,7 @@ impl CompetitorSetInput {
         }
         if self.competitor_ids.len() > COMPETITORS_MAX {
             v.add("competitor_ids", format!("must contain at most {COMPETITORS_MAX} brands"));
+            return v.finish(self);
         }
         let mut seen = HashSet::new();
         for (i, id) in self.competitor_ids.iter().enumerate() {

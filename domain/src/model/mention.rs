@@ -110,6 +110,26 @@ pub struct PostInput {
     pub brand_id: Option<BrandId>,
 }
 
+impl PostInput {
+    /// Counts a platform reports beyond [`COUNT_MAX`] are kept at it: what a
+    /// connector reads is stored, never refused for its numbers.
+    pub fn clamp_counts(&mut self) {
+        for n in [
+            &mut self.likes,
+            &mut self.comments,
+            &mut self.reposts,
+            &mut self.views,
+            &mut self.reach,
+            &mut self.author.followers,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *n = (*n).min(COUNT_MAX);
+        }
+    }
+}
+
 /// A stored post.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Post {
@@ -227,8 +247,11 @@ pub const TEXT_MAX_CHARS: usize = 100_000;
 pub const TAGS_MAX: usize = 20;
 pub const TAG_MAX_CHARS: usize = 50;
 
-/// The largest count accepted (2^53 − 1: exact in every JSON client).
-pub const COUNT_MAX: u64 = 9_007_199_254_740_991;
+/// The largest count accepted: 10^12, a thousand times the views of the
+/// most watched video. Far below 2^53 (exact in every JSON client) and far
+/// enough below 2^63 that millions of such posts in one rollup bucket still
+/// add up without overflowing the database's 64-bit sums.
+pub const COUNT_MAX: u64 = 1_000_000_000_000;
 
 fn check_len(v: &mut Violations, field: String, value: &str, max: usize, required: bool) {
     if required && value.trim().is_empty() {

@@ -682,7 +682,9 @@ pub enum PushAnswer {
 /// Whether one post is valid as a post of any batch: connectors build
 /// posts from what platforms give, and an invalid one is skipped, not
 /// allowed to fail the whole poll.
-pub fn is_valid_post(post: &PostInput, now: DateTime<Utc>) -> bool {
+/// Counts are clamped first (see [`PostInput::clamp_counts`]).
+pub fn is_valid_post(post: &mut PostInput, now: DateTime<Utc>) -> bool {
+    post.clamp_counts();
     check_batch(std::slice::from_ref(post), &Default::default(), now).is_empty()
 }
 

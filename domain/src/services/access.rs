@@ -1,6 +1,7 @@
 //! Signup, login, refresh-token rotation, authentication of bearer secrets,
 //! and the management of users and API keys.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +19,10 @@ use crate::ports::{
     ApiKeyRepository, BrandRepository, Clock, Lookups, PasswordHasher, SecretSource, SessionRepository,
     TenantRepository, UserRepository,
 };
+
+/// A `client` user sees at most this many brands (a tenant's default brand
+/// quota): a longer list is refused before any id is looked up.
+pub const CLIENT_BRANDS_MAX: usize = 1000;
 
 /// How long a refresh token lives (it is rotated at every use).
 pub const REFRESH_TTL_DAYS: i64 = 30;
@@ -374,11 +379,16 @@ impl AccessService {
             }
             return Ok(());
         }
-        let missing = self.brands.missing_brands(tenant, brand_ids).await?;
+        if brand_ids.len() > CLIENT_BRANDS_MAX {
+            v.add("brand_ids", format!("must contain at most {CLIENT_BRANDS_MAX} brands"));
+            return Ok(());
+        }
+        let missing: HashSet<BrandId> = self.brands.missing_brands(tenant, brand_ids).await?.into_iter().collect();
+        let mut seen = HashSet::with_capacity(brand_ids.len());
         for (i, id) in brand_ids.iter().enumerate() {
             if missing.contains(id) {
                 v.add(format!("brand_ids[{i}]"), format!("no brand `{id}` in this tenant"));
-            } else if brand_ids[..i].contains(id) {
+            } else if !seen.insert(*id) {
                 v.add(format!("brand_ids[{i}]"), format!("duplicates `{id}`"));
             }
         }

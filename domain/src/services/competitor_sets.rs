@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::CompetitorSetId;
 use crate::model::access::{BrandScope, Principal};
-use crate::model::competitor_set::{CompetitorSet, CompetitorSetInput, CompetitorSetPatch};
+use crate::model::competitor_set::{COMPETITORS_MAX, CompetitorSet, CompetitorSetInput, CompetitorSetPatch};
 use crate::page::{Page, PageRequest};
 use crate::ports::{BrandRepository, Clock, CompetitorSetRepository, ReportCache};
 
@@ -79,6 +79,10 @@ impl CompetitorSetService {
     }
 
     async fn validate(&self, who: &Principal, input: CompetitorSetInput) -> DomainResult<CompetitorSetInput> {
+        // Too many to be a set: refused before any id is looked up.
+        if input.competitor_ids.len() > COMPETITORS_MAX {
+            return input.validate(&HashSet::new());
+        }
         let ids: Vec<_> = std::iter::once(input.brand_id).chain(input.competitor_ids.iter().copied()).collect();
         let unknown: HashSet<_> = self.brands.missing_brands(who.tenant_id, &ids).await?.into_iter().collect();
         input.validate(&unknown)

@@ -283,10 +283,9 @@ impl SourceService {
                 let posts: Vec<_> = f
                     .posts
                     .into_iter()
-                    .filter(|p| is_valid_post(p, now))
-                    .map(|mut p| {
+                    .filter_map(|mut p| {
                         p.brand_id = p.brand_id.or(brand);
-                        p
+                        is_valid_post(&mut p, now).then_some(p)
                     })
                     .collect();
                 result.skipped = f.skipped + (total - posts.len()) as u64;
@@ -369,7 +368,7 @@ impl SourceService {
             _ => None,
         };
         post.brand_id = post.brand_id.or(brand);
-        if !is_valid_post(&post, now) {
+        if !is_valid_post(&mut post, now) {
             tracing::info!(source = %source.id, event = ?event.event_id, "a pushed post was not valid; dropped");
             return ok();
         }

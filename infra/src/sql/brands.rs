@@ -311,20 +311,23 @@ impl BrandRepository for SqlStore {
     }
 
     async fn missing_brands(&self, tenant: TenantId, ids: &[BrandId]) -> DomainResult<Vec<BrandId>> {
-        if ids.is_empty() {
-            return Ok(vec![]);
+        // However many ids a caller sends, each query binds at most
+        // `IN_CHUNK` of them (both databases cap a statement's parameters).
+        const IN_CHUNK: usize = 1000;
+        let distinct: Vec<Uuid> = ids.iter().map(|b| b.0).collect::<HashSet<_>>().into_iter().collect();
+        let mut found: HashSet<Uuid> = HashSet::with_capacity(distinct.len());
+        for chunk in distinct.chunks(IN_CHUNK) {
+            let rows: Vec<Uuid> = brand::Entity::find()
+                .select_only()
+                .column(brand::Column::Id)
+                .filter(brand::Column::TenantId.eq(tenant.0))
+                .filter(brand::Column::Id.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(&self.db)
+                .await
+                .map_err(db_err)?;
+            found.extend(rows);
         }
-        let found: HashSet<Uuid> = brand::Entity::find()
-            .select_only()
-            .column(brand::Column::Id)
-            .filter(brand::Column::TenantId.eq(tenant.0))
-            .filter(brand::Column::Id.is_in(ids.iter().map(|b| b.0)))
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .collect();
         Ok(ids.iter().copied().filter(|b| !found.contains(&b.0)).collect())
     }
 }
