@@ -1,6 +1,7 @@
 //! SMRM's HTTP API: actix-web handlers, DTOs with OpenAPI schemas, auth,
 //! problem+json errors, configuration, and the composition root (`startup`).
 
+pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod demo;

@@ -26,6 +26,10 @@ COMMANDS:
     rate-limit <tenant-id> <per-minute|default>
                set a tenant's requests per minute per API key or user
                (its plan), or return it to SMRM_RATE_LIMIT_PER_MINUTE
+    quota <tenant-id> [<name> <limit|default>]
+               print a tenant's quotas, or first set one (brands,
+               keywords_per_brand, users, api_keys, webhooks, sources,
+               alert_rules) or return it to its default
     sentiment <train|eval|adapt-experiment> [--data DIR] [--weights FILE]
                train the built-in sentiment model, score it, or run the
                adaptation experiment (see README.md, \"Sentiment\")
@@ -77,6 +81,19 @@ async fn main() {
             if let Err(e) = set_rate_limit(&config, &args).await {
                 tracing::error!("{e}");
                 std::process::exit(1);
+            }
+        }
+        "quota" => {
+            let config = load_config();
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            match smrm_api::admin::quota(&config, &args).await {
+                Ok(text) => {
+                    let _ = write!(std::io::stdout(), "{text}");
+                }
+                Err(e) => {
+                    tracing::error!("{e}");
+                    std::process::exit(1);
+                }
             }
         }
         other => {

@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
+use smrm_domain::model::quota::Quota;
 use smrm_domain::{DomainError, FieldError, FieldErrors};
 use utoipa::ToSchema;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
@@ -53,6 +54,18 @@ pub struct Problem {
     /// found (at least; validation may stop once 100 are listed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors_omitted: Option<usize>,
+    /// Present on `quota_exceeded`: which quota, and the tenant's limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota: Option<ProblemQuota>,
+}
+
+/// The quota a request would pass (see `GET /v1/tenant/quotas`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"name": "brands", "limit": 1000}))]
+pub struct ProblemQuota {
+    /// `brands`, `keywords_per_brand`, `users`, `api_keys`, `webhooks`, `sources` or `alert_rules`.
+    pub name: &'static str,
+    pub limit: u32,
 }
 
 /// The API's error type: a status, a stable code and a human detail.
@@ -64,11 +77,12 @@ pub struct ApiError {
     pub detail: String,
     pub errors: Option<FieldErrors>,
     pub retry_after: Option<u64>,
+    pub quota: Option<(Quota, u32)>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, title, detail: detail.into(), errors: None, retry_after: None }
+        Self { status, code, title, detail: detail.into(), errors: None, retry_after: None, quota: None }
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -134,6 +148,7 @@ impl ApiError {
                 errors.iter().map(|e| ProblemField { field: e.field.clone(), message: e.message.clone() }).collect()
             }),
             errors_omitted: self.errors.as_ref().map(FieldErrors::more).filter(|&n| n > 0),
+            quota: self.quota.map(|(q, limit)| ProblemQuota { name: q.as_str(), limit }),
         }
     }
 }
@@ -168,6 +183,25 @@ impl From<DomainError> for ApiError {
             DomainError::Invalid(errors) => ApiError::validation(errors),
             DomainError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
             DomainError::Conflict(detail) => ApiError::conflict("conflict", detail),
+            DomainError::QuotaExceeded { quota, limit } => ApiError {
+                quota: Some((quota, limit)),
+                ..ApiError::new(
+                    StatusCode::CONFLICT,
+                    "quota_exceeded",
+                    "Quota exceeded",
+                    match quota {
+                        Quota::KeywordsPerBrand => format!(
+                            "this tenant's brands hold at most {limit} keywords (and {limit} excluded keywords) each; \
+                             see `GET /v1/tenant/quotas`, and ask your operator for more"
+                        ),
+                        _ => format!(
+                            "this tenant already has {limit} {}, its quota; delete some, or ask your operator for more \
+                             (see `GET /v1/tenant/quotas`)",
+                            quota.noun()
+                        ),
+                    },
+                )
+            },
             DomainError::Forbidden(detail) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail),
             DomainError::Unauthenticated(detail) => ApiError::unauthenticated(detail),
             DomainError::Unavailable(cause) => {
@@ -231,7 +265,7 @@ problem_responses! {
     /// Errors of a list query.
     QueryProblems => [("422", "An invalid query parameter (`limit`, `cursor`, …); `errors` names each.")];
     /// The request conflicts with the current state.
-    ConflictProblem => [("409", "A conflict: a duplicate, a resource in use, or an `Idempotency-Key` reused with another body.")];
+    ConflictProblem => [("409", "A conflict: a duplicate, a resource in use, an `Idempotency-Key` reused with another body, or a tenant quota reached (`quota_exceeded`, with `quota`).")];
     /// The database is unreachable.
     UnavailableProblem => [("503", "The database cannot be reached right now.")];
 }

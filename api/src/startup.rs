@@ -17,6 +17,7 @@ use smrm_domain::services::brands::BrandService;
 use smrm_domain::services::communication::CommunicationService;
 use smrm_domain::services::competitor_sets::CompetitorSetService;
 use smrm_domain::services::mentions::{MentionPorts, MentionService};
+use smrm_domain::services::quotas::Quotas;
 use smrm_domain::services::reports::ReportService;
 use smrm_domain::services::sentiment::SentimentService;
 use smrm_domain::services::sources::{CredentialService, SourceService};
@@ -112,7 +113,13 @@ impl Application {
             http.clone(),
         ));
         let lookups: Arc<dyn Lookups> = Arc::new(MemoryLookups::new(Duration::from_secs(config.lookup_cache_seconds)));
-        let alerts = Arc::new(AlertService { repo: store.clone(), brands: store.clone(), clock: clock.clone() });
+        let quotas = Quotas { repo: store.clone() };
+        let alerts = Arc::new(AlertService {
+            repo: store.clone(),
+            brands: store.clone(),
+            clock: clock.clone(),
+            quotas: quotas.clone(),
+        });
         let mentions = Arc::new(MentionService::new(MentionPorts {
             ingests: store.clone(),
             inbox: store.clone(),
@@ -152,6 +159,7 @@ impl Application {
         let secrets: Arc<dyn SecretBox> = Arc::new(sealing_keys(&config)?);
         let state = web::Data::new(AppState {
             access: AccessService {
+                quotas: quotas.clone(),
                 tenants: store.clone(),
                 users: store.clone(),
                 sessions: store.clone(),
@@ -163,6 +171,7 @@ impl Application {
                 lookups: lookups.clone(),
             },
             brands: BrandService {
+                quotas: quotas.clone(),
                 brands: store.clone(),
                 posts: store.clone(),
                 matchers: Arc::new(SnowballMatcherFactory),
@@ -196,6 +205,7 @@ impl Application {
                 tenants: store.clone(),
             },
             webhooks: WebhookService {
+                quotas: quotas.clone(),
                 repo: store.clone(),
                 payloads: Arc::new(ApiPayloads { mentions: store.clone(), alerts: store.clone() }),
                 secrets: Arc::new(OsSecrets),
@@ -208,6 +218,7 @@ impl Application {
             },
             alerts,
             sources: SourceService {
+                quotas: quotas.clone(),
                 repo: store.clone(),
                 credentials: store.clone(),
                 secrets: secrets.clone(),

@@ -97,6 +97,9 @@ pub enum DomainError {
     /// The request conflicts with the current state (a duplicate, a resource in use).
     #[error("{0}")]
     Conflict(String),
+    /// The tenant already has as many of these as its quota allows.
+    #[error("the quota of {limit} {} is reached", .quota.noun())]
+    QuotaExceeded { quota: crate::model::quota::Quota, limit: u32 },
     /// The caller is known, but its role does not allow this.
     #[error("{0}")]
     Forbidden(String),

@@ -17,6 +17,7 @@ mod m20261127_000009_sentiment;
 mod m20261127_000010_rollup_fillfactor;
 mod m20261203_000011_source_cursor;
 mod m20261203_000012_connectors;
+mod m20261203_000013_quotas;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000010_rollup_fillfactor::Migration),
             Box::new(m20261203_000011_source_cursor::Migration),
             Box::new(m20261203_000012_connectors::Migration),
+            Box::new(m20261203_000013_quotas::Migration),
         ]
     }
 }

@@ -73,7 +73,7 @@ async fn brand_validation_names_every_field() {
     let r = app
         .post("/v1/brands")
         .token(&t.token)
-        .json(json!({"name": "D", "keywords": (0..101).map(|i| format!("k{i}")).collect::<Vec<_>>()}))
+        .json(json!({"name": "D", "keywords": (0..1001).map(|i| format!("k{i}")).collect::<Vec<_>>()}))
         .send()
         .await
         .problem(422);

@@ -70,7 +70,9 @@ impl Brand {
     }
 }
 
-pub const KEYWORDS_MAX: usize = 100;
+/// A brand's keywords (and apart its excluded ones) are at most this many
+/// whatever its tenant's quota (`keywords_per_brand`, 100 by default).
+pub const KEYWORDS_MAX: usize = 1000;
 pub const KEYWORD_MAX_CHARS: usize = 200;
 
 /// A brand's query as the caller wrote it, before validation.

@@ -5,6 +5,7 @@ pub mod competitor_set;
 pub mod credentials;
 pub mod integrations;
 pub mod mention;
+pub mod quota;
 pub mod sentiment;
 pub mod sources;
 pub mod tenant;

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::error::DomainResult;
 use crate::ids::{ApiKeyId, BrandId, RefreshTokenId, SessionId, TenantId, UserId};
 use crate::model::access::{ApiKey, Principal, RefreshToken, Session, User};
+use crate::model::quota::Quota;
 use crate::model::tenant::Tenant;
 use crate::page::{Page, PageRequest};
 
@@ -97,6 +98,18 @@ pub trait TenantLimits: Send + Sync {
     async fn rate_limit(&self, tenant: TenantId) -> DomainResult<Option<u32>>;
     /// `None`: back to the default.
     async fn set_rate_limit(&self, tenant: TenantId, per_minute: Option<u32>) -> DomainResult<()>;
+}
+
+/// The quotas an operator set for one tenant, and what the tenant uses.
+#[async_trait]
+pub trait QuotaRepository: Send + Sync {
+    /// The limits set for this tenant (quotas not listed have their default).
+    async fn quota_limits(&self, tenant: TenantId) -> DomainResult<Vec<(Quota, u32)>>;
+    /// `None`: back to the default.
+    async fn set_quota(&self, tenant: TenantId, quota: Quota, limit: Option<u32>) -> DomainResult<()>;
+    /// How many of what `quota` counts the tenant keeps; `None` for a quota
+    /// counted per item ([`Quota::KeywordsPerBrand`]).
+    async fn quota_usage(&self, tenant: TenantId, quota: Quota) -> DomainResult<Option<u64>>;
 }
 
 /// A replica's short memory of what nearly every request asks again: who a

@@ -13,6 +13,7 @@ use crate::model::access::{
     API_KEY_PREFIX, Actor, ApiKey, BearerSecret, BrandScope, Principal, REFRESH_TOKEN_PREFIX, RefreshToken, Role,
     Session, User, check_email, check_password,
 };
+use crate::model::quota::Quota;
 use crate::model::tenant::{Tenant, TenantPatch, check_name};
 use crate::page::{Page, PageRequest};
 use crate::ports::{
@@ -33,6 +34,7 @@ const BAD_LOGIN: &str = "invalid e-mail address or password";
 const BAD_REFRESH: &str = "the refresh token is invalid, expired or already used";
 
 pub struct AccessService {
+    pub quotas: crate::services::quotas::Quotas,
     pub tenants: Arc<dyn TenantRepository>,
     pub users: Arc<dyn UserRepository>,
     pub sessions: Arc<dyn SessionRepository>,
@@ -237,6 +239,7 @@ impl AccessService {
         check_grant(&mut v, who, input.role);
         self.check_brand_scope(&mut v, who.tenant_id, input.role, &input.brand_ids).await?;
         v.finish(())?;
+        self.quotas.check_room(who.tenant_id, Quota::Users).await?;
         let now = self.clock.now();
         let user = User {
             id: UserId::new(),
@@ -307,6 +310,7 @@ impl AccessService {
         check_grant(&mut v, who, input.role);
         self.check_brand_scope(&mut v, who.tenant_id, input.role, &input.brand_ids).await?;
         v.finish(())?;
+        self.quotas.check_room(who.tenant_id, Quota::ApiKeys).await?;
         let random = self.secrets.random_alphanumeric(BearerSecret::RANDOM_LEN);
         let secret = BearerSecret::compose(API_KEY_PREFIX, &random, who.tenant_id);
         let key = ApiKey {

@@ -11,6 +11,7 @@ use crate::page::{Page, PageRequest};
 use crate::ports::{AlertRepository, BrandRepository, Clock};
 
 pub struct AlertService {
+    pub quotas: crate::services::quotas::Quotas,
     pub repo: Arc<dyn AlertRepository>,
     pub brands: Arc<dyn BrandRepository>,
     pub clock: Arc<dyn Clock>,
@@ -19,6 +20,7 @@ pub struct AlertService {
 impl AlertService {
     pub async fn create(&self, who: &Principal, input: AlertRuleInput) -> DomainResult<AlertRule> {
         let input = self.check(who, input).await?;
+        self.quotas.check_room(who.tenant_id, crate::model::quota::Quota::AlertRules).await?;
         let now = self.clock.now();
         let r = AlertRule {
             id: AlertRuleId::new(),

@@ -7,10 +7,12 @@ use crate::ids::BrandId;
 use crate::model::access::{BrandScope, Principal};
 use crate::model::brand::{Backfill, Brand, BrandInput, BrandPatch};
 use crate::model::mention::Post;
+use crate::model::quota::Quota;
 use crate::page::{Page, PageRequest};
 use crate::ports::{BrandQuery, BrandRepository, Clock, InboxRepository, Lookups, MatcherFactory, ReportCache};
 
 pub struct BrandService {
+    pub quotas: crate::services::quotas::Quotas,
     pub brands: Arc<dyn BrandRepository>,
     /// Stored posts, for previews without texts.
     pub posts: Arc<dyn InboxRepository>,
@@ -134,6 +136,8 @@ impl BrandService {
 
     pub async fn create(&self, who: &Principal, input: BrandInput) -> DomainResult<Brand> {
         let input = input.validate()?;
+        self.check_keyword_quota(who, &input).await?;
+        self.quotas.check_room(who.tenant_id, Quota::Brands).await?;
         let now = self.clock.now();
         let brand = Brand {
             id: BrandId::new(),
@@ -149,6 +153,13 @@ impl BrandService {
         self.brands.insert_brand(who.tenant_id, &brand).await?;
         self.cache.invalidate(who.tenant_id).await;
         Ok(brand)
+    }
+
+    /// A brand's keywords, and apart its excluded keywords, are each at most
+    /// the tenant's `keywords_per_brand`.
+    async fn check_keyword_quota(&self, who: &Principal, input: &BrandInput) -> DomainResult<()> {
+        let n = input.keywords.len().max(input.excluded_keywords.len());
+        self.quotas.check_count(who.tenant_id, Quota::KeywordsPerBrand, n).await
     }
 
     pub async fn get(&self, who: &Principal, id: BrandId) -> DomainResult<Brand> {
@@ -169,6 +180,7 @@ impl BrandService {
     pub async fn update(&self, who: &Principal, id: BrandId, patch: BrandPatch) -> DomainResult<Brand> {
         let current = self.get(who, id).await?;
         let input = patch.merged(&current).validate()?;
+        self.check_keyword_quota(who, &input).await?;
         let mut brand = Brand {
             name: input.name,
             keywords: input.keywords,

@@ -4,6 +4,7 @@ pub mod brands;
 pub mod communication;
 pub mod competitor_sets;
 pub mod mentions;
+pub mod quotas;
 pub mod reports;
 pub mod sentiment;
 pub mod sources;

@@ -26,6 +26,7 @@ use crate::services::mentions::MentionService;
 const RUN_CHUNK: usize = 200;
 
 pub struct SourceService {
+    pub quotas: crate::services::quotas::Quotas,
     pub repo: Arc<dyn SourceRepository>,
     pub credentials: Arc<dyn CredentialRepository>,
     pub secrets: Arc<dyn SecretBox>,
@@ -100,6 +101,7 @@ impl SourceService {
     /// A new source, due at once; a pushed kind's secret (shown once).
     pub async fn create(&self, who: &Principal, input: SourceInput) -> DomainResult<(Source, Option<Secret>)> {
         let settings = self.check(who.tenant_id, input).await?;
+        self.quotas.check_room(who.tenant_id, crate::model::quota::Quota::Sources).await?;
         let s = Source::new(who.tenant_id, settings, self.clock.now());
         let secret = s.kind().is_pushed().then(|| Secret::new(self.random.random_alphanumeric(PUSH_SECRET_CHARS)));
         let sealed = secret.as_ref().map(|secret| self.secrets.seal(&source_aad(who.tenant_id, s.id), secret));

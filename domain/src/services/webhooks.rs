@@ -23,6 +23,7 @@ use crate::ports::{
 pub const LEASE_SECONDS: i64 = 120;
 
 pub struct WebhookService {
+    pub quotas: crate::services::quotas::Quotas,
     pub repo: Arc<dyn WebhookRepository>,
     pub payloads: Arc<dyn EventPayloads>,
     pub secrets: Arc<dyn SecretSource>,
@@ -96,6 +97,7 @@ impl WebhookService {
     /// Creates an endpoint; the answer carries its signing secret, shown this once.
     pub async fn create(&self, who: &Principal, input: WebhookInput) -> DomainResult<(Webhook, String)> {
         let input = input.validate(self.allow_private)?;
+        self.quotas.check_room(who.tenant_id, crate::model::quota::Quota::Webhooks).await?;
         let now = self.clock.now();
         let w = Webhook {
             id: WebhookId::new(),

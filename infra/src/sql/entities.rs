@@ -231,6 +231,21 @@ pub mod tenant_limit {
     no_relations!();
 }
 
+pub mod tenant_quota {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tenant_quotas")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        pub value: i32,
+    }
+    no_relations!();
+}
+
 pub mod brand_tombstone {
     use sea_orm::entity::prelude::*;
 

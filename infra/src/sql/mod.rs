@@ -11,6 +11,7 @@ mod entities;
 mod idempotency;
 mod ingest;
 mod mentions;
+mod quotas;
 mod reports;
 mod rollups;
 mod sentiment;

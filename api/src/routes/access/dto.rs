@@ -68,6 +68,32 @@ impl From<Tenant> for TenantDto {
     }
 }
 
+/// One quota of the tenant.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Quota, example = json!({"name": "brands", "limit": 1000, "custom": false, "used": 12}))]
+pub struct QuotaDto {
+    /// `brands`, `keywords_per_brand`, `users`, `api_keys`, `webhooks`, `sources` or `alert_rules`.
+    pub name: &'static str,
+    pub limit: u32,
+    /// Whether the operator set this tenant's limit (else it is the default).
+    pub custom: bool,
+    /// What the tenant keeps now; absent for `keywords_per_brand`, a limit per brand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub used: Option<u64>,
+}
+
+impl From<smrm_domain::model::quota::QuotaStatus> for QuotaDto {
+    fn from(q: smrm_domain::model::quota::QuotaStatus) -> Self {
+        Self { name: q.quota.as_str(), limit: q.limit, custom: q.custom, used: q.used }
+    }
+}
+
+/// The tenant's quotas.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuotaList {
+    pub data: Vec<QuotaDto>,
+}
+
 /// Changes to the tenant; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

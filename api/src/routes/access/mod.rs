@@ -9,7 +9,7 @@ use smrm_domain::services::access::{Login, SignupInput};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use self::dto::*;
-use crate::auth::{Admin, AnyRole, Auth};
+use crate::auth::{Admin, AnyRole, Auth, Viewer};
 use crate::extract::{ListParams, PathId, ValidJson, ValidQuery};
 use crate::problem::*;
 use crate::routes::created;
@@ -17,7 +17,13 @@ use crate::state::AppState;
 
 /// Under `/v1`: signup, tokens, the caller and the tenant.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(signup).service(token).service(refresh).service(me).service(get_tenant).service(patch_tenant);
+    cfg.service(signup)
+        .service(token)
+        .service(refresh)
+        .service(me)
+        .service(get_tenant)
+        .service(patch_tenant)
+        .service(quotas);
 }
 
 /// Under `/v1/users`.
@@ -108,6 +114,16 @@ async fn get_tenant(state: web::Data<AppState>, who: Auth<AnyRole>) -> Result<Ht
     Ok(HttpResponse::Ok().json(TenantDto::from(state.access.tenant(&who).await?)))
 }
 
+/// The tenant's quotas: each limit, whether the operator set it for this
+/// tenant, and how much of it is used. Creating past a limit answers 409
+/// `quota_exceeded`.
+#[utoipa::path(tag = "access", security(("bearer" = [])), responses((status = 200, body = QuotaList), AuthProblems))]
+#[get("/tenant/quotas")]
+async fn quotas(state: web::Data<AppState>, who: Auth<Viewer>) -> Result<HttpResponse, ApiError> {
+    let data = state.access.quotas.statuses(who.tenant_id).await?.into_iter().map(QuotaDto::from).collect();
+    Ok(HttpResponse::Ok().json(QuotaList { data }))
+}
+
 /// Renames the tenant or changes its time zone (admin).
 #[utoipa::path(tag = "access", security(("bearer" = [])), request_body = TenantPatchDto,
     responses((status = 200, body = TenantDto), AuthProblems, BodyProblems))]
@@ -192,7 +208,7 @@ async fn list_api_keys(
 
 /// Creates an API key (admin). The answer carries `key`, shown this once.
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), request_body = NewApiKeyDto,
-    responses((status = 201, body = ApiKeyCreatedDto), AuthProblems, BodyProblems))]
+    responses((status = 201, body = ApiKeyCreatedDto), AuthProblems, BodyProblems, ConflictProblem))]
 #[post("")]
 async fn create_api_key(
     state: web::Data<AppState>,

@@ -36,7 +36,7 @@ async fn list(
 /// (negative ones for `negative_spike`) and at least twice the baseline, the
 /// mean per window over the 24 windows before; at most once per window.
 #[utoipa::path(tag = "alerts", security(("bearer" = [])), request_body = NewAlertRuleDto,
-    responses((status = 201, body = AlertRuleDto), AuthProblems, BodyProblems))]
+    responses((status = 201, body = AlertRuleDto), AuthProblems, BodyProblems, ConflictProblem))]
 #[post("")]
 async fn create(
     state: web::Data<AppState>,

@@ -48,7 +48,7 @@ async fn list(
 /// SMRM's matcher decide what is a mention; channel kinds read their
 /// channel whole, and with a `brand_id` every post is that brand's mention.
 #[utoipa::path(tag = "sources", security(("bearer" = [])), request_body = NewSourceDto,
-    responses((status = 201, body = SourceDto), AuthProblems, BodyProblems))]
+    responses((status = 201, body = SourceDto), AuthProblems, BodyProblems, ConflictProblem))]
 #[post("")]
 async fn create(
     state: web::Data<AppState>,

@@ -45,7 +45,7 @@ async fn list(
 /// retried on `SMRM_WEBHOOK_RETRY_SECONDS`; after the last one (or a 410)
 /// the endpoint is disabled.
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), request_body = NewWebhookDto,
-    responses((status = 201, body = WebhookCreatedDto), AuthProblems, BodyProblems))]
+    responses((status = 201, body = WebhookCreatedDto), AuthProblems, BodyProblems, ConflictProblem))]
 #[post("")]
 async fn create(
     state: web::Data<AppState>,
