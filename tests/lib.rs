@@ -570,6 +570,18 @@ impl Drop for SchemaGuard {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
                 if let Ok(db) = Database::connect(&url).await {
+                    // The test's server is being dropped with its runtime,
+                    // which this thread now blocks: a worker of it caught
+                    // in a transaction would hold its locks for ever, and
+                    // the DROP would wait on them. Its connections go first.
+                    let _ = db
+                        .execute_unprepared(&format!(
+                            "SELECT pg_terminate_backend(l.pid) FROM pg_locks l \
+                             JOIN pg_class c ON c.oid = l.relation \
+                             JOIN pg_namespace n ON n.oid = c.relnamespace \
+                             WHERE n.nspname = '{schema}' AND l.pid <> pg_backend_pid()"
+                        ))
+                        .await;
                     let _ = db.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).await;
                     let _ = db.close().await;
                 }

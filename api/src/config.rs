@@ -120,16 +120,10 @@ impl std::fmt::Debug for Config {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db` (and
+/// credential-like query parameters masked too).
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    match rest.split_once('@') {
-        Some((auth, host)) => match auth.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
+    smrm_domain::model::integrations::redacted_url(url)
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://smrm.db?mode=rwc";
@@ -392,7 +386,7 @@ fn jwt_secret_beside_sqlite(database_url: &str) -> Result<Vec<u8>, String> {
         return Ok(existing);
     }
     let secret = random();
-    std::fs::write(&file, &secret).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    write_private(&file, &secret).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     tracing::warn!(file = %file.display(), "SMRM_JWT_SECRET is not set: generated one and kept it beside the SQLite database");
     Ok(secret)
 }

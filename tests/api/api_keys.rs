@@ -90,3 +90,49 @@ async fn an_admin_cannot_revoke_an_owner_key() {
     let admin_key = app.api_key(&t.token, "admin").await.id();
     app.delete(&format!("/v1/api-keys/{admin_key}")).token(&admin).send().await.expect(204);
 }
+
+/// A key records the user who made it, and can do no more than that user
+/// can: demoting the user revokes their stronger keys, removing the user
+/// revokes all of theirs. Keys of other users stay.
+#[actix_web::test]
+async fn a_users_keys_follow_the_user() {
+    let app = spawn_app().await;
+    let t = app.signup("Makers").await;
+    let email = "maker@makers.example";
+    let user = json!({"email": email, "password": smrm_tests::PASSWORD, "role": "admin"});
+    let maker_id = app.post("/v1/users").token(&t.token).json(user).send().await.expect(201).id();
+    let maker = app.login(email, smrm_tests::PASSWORD).await;
+    let key = |token: String, role: &'static str| {
+        let app = &app;
+        async move {
+            let r = app.post("/v1/api-keys").token(&token).json(json!({"name": role, "role": role})).send().await;
+            let r = r.expect(201);
+            (r.body["key"].as_str().unwrap().to_owned(), r.body["created_by"].clone())
+        }
+    };
+    let (analyst, made_by) = key(maker.clone(), "analyst").await;
+    assert_eq!(made_by, maker_id.as_str());
+    let (viewer, _) = key(maker.clone(), "viewer").await;
+    let (owners, _) = key(t.token.clone(), "analyst").await;
+    let listed = app.get("/v1/api-keys").token(&t.token).send().await.expect(200).body;
+    let makers: Vec<&str> =
+        listed["data"].as_array().unwrap().iter().map(|k| k["created_by"].as_str().unwrap()).collect();
+    assert_eq!(makers.iter().filter(|m| **m == maker_id).count(), 2);
+
+    // Demoted to viewer: the analyst key goes, the viewer key stays.
+    app.patch(&format!("/v1/users/{maker_id}"))
+        .token(&t.token)
+        .json(json!({"role": "viewer"}))
+        .send()
+        .await
+        .expect(200);
+    app.get("/v1/me").token(&analyst).send().await.problem(401);
+    app.get("/v1/me").token(&viewer).send().await.expect(200);
+
+    // Removed: every key they made goes; the owner's stays.
+    app.delete(&format!("/v1/users/{maker_id}")).token(&t.token).send().await.expect(204);
+    app.get("/v1/me").token(&viewer).send().await.problem(401);
+    app.get("/v1/me").token(&owners).send().await.expect(200);
+    let listed = app.get("/v1/api-keys").token(&t.token).send().await.expect(200).body;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+}

@@ -185,3 +185,31 @@ async fn upgrading_keeps_a_feeds_validators_as_its_cursor() {
     let name: String = row.try_get("", "name").unwrap();
     assert_eq!(name, "https://news.example.com/rss");
 }
+
+/// Backfills take turns between tenants: a tenant that queued many brands
+/// does not go first with all of them.
+#[actix_web::test]
+async fn backfills_take_turns_between_tenants() {
+    let app = smrm_tests::spawn_app().await;
+    let busy = app.signup("Busy").await;
+    let quiet = app.signup("Quiet").await;
+    for n in 0..3 {
+        let items: Vec<Value> =
+            (n * 1000..n * 1000 + 1000).map(|i| post(&format!("b{i}"), &format!("общий отзыв {i}"))).collect();
+        app.post("/v1/mentions/batch").token(&busy.token).json(json!({ "items": items })).send().await.expect(200);
+    }
+    // Twenty brands that each re-match the 3,000 stored posts.
+    let mut queued = Vec::new();
+    for i in 0..20 {
+        let body = json!({"name": format!("Общий {i}"), "keywords": ["общий", format!("слово{i}")]});
+        queued.push(app.post("/v1/brands").token(&busy.token).json(body).send().await.expect(201).id());
+    }
+    let brand = app.brand(&quiet.token, "Тихий").await;
+    app.wait_backfill(&quiet.token, &brand).await;
+    let mut done = 0;
+    for id in &queued {
+        let b = app.get(&format!("/v1/brands/{id}")).token(&busy.token).send().await.expect(200).body;
+        done += usize::from(b["backfill"]["status"] == "done");
+    }
+    assert!(done < 10, "the quiet tenant's backfill waited for {done} of the busy tenant's 20");
+}

@@ -402,6 +402,16 @@ async fn top_authors_rank_by_mentions_engagement_and_complaints() {
     let p2_row = r.body["data"].as_array().unwrap().iter().find(|a| a["handle"] == "@p2").unwrap();
     assert_eq!(p2_row["negative"], 0);
     app.get(&format!("/v1/brands/{}/authors?{q}&limit=0", d.a)).token(&d.t.token).send().await.problem(422);
+    // The common report parameters are accepted (and checked) here too.
+    let zoned = app
+        .get(&format!("/v1/brands/{}/authors?{q}&sort=negative&tz=Europe/Moscow&granularity=day", d.a))
+        .token(&d.t.token)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(zoned.body["data"], r.body["data"]);
+    let r = app.get(&format!("/v1/brands/{}/authors?{q}&tz=Mars/Olympus", d.a)).token(&d.t.token).send().await;
+    assert_eq!(r.problem(422).fields(), ["tz"]);
 }
 
 #[actix_web::test]

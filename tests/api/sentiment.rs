@@ -309,6 +309,12 @@ async fn model_choices_and_texts_are_validated() {
     let r = put(json!({"endpoint": {"url": "https://models.example.com/score", "timeout_ms": 5}})).await.problem(422);
     assert_eq!(r.fields(), vec!["endpoint.timeout_ms"]);
     put(json!({"endpoint": {"uri": "https://models.example.com"}})).await.problem(422);
+    // Saved, the URL is answered with its credentials masked.
+    let url = "https://smrm:hunter2@models.example.com/score?token=abc&v=2";
+    let r = put(json!({"endpoint": {"url": url}})).await.expect(200);
+    assert_eq!(r.body["endpoint"]["url"], "https://smrm:***@models.example.com/score?token=***&v=2");
+    assert!(!model(&app, &t.token).await.to_string().contains("hunter2"));
+    put(json!({"endpoint": null})).await.expect(200);
     assert_eq!(model(&app, &t.token).await["model"], "builtin", "nothing was saved");
 
     // Only an admin chooses the model; any role reads it.

@@ -271,3 +271,29 @@ async fn signing_secrets_are_sealed_at_rest_and_old_clear_ones_are_sealed_at_sta
     let got = receiver.wait_for(1, 20).await;
     assert!(verify(&legacy, &got[0]), "still signed with the endpoint's secret");
 }
+
+/// One tenant's backlog to endpoints that never answer (each attempt waits
+/// out its timeout) holds that tenant's delivery slots only: another
+/// tenant's event is delivered at once, not after the backlog.
+#[actix_web::test]
+async fn one_tenants_dead_endpoints_do_not_delay_another_tenants_deliveries() {
+    let hung = smrm_tests::standins::black_hole().await;
+    let receiver = Receiver::start(&[], 200).await;
+    let app = spawn_app_with(allow_loopback("60")).await;
+    let noisy = app.signup("Noisy").await;
+    app.brand(&noisy.token, "Дейнет").await;
+    for _ in 0..10 {
+        hook(&app, &noisy.token, &hung, json!(["mention.created"])).await;
+    }
+    // 10 endpoints × 20 mentions: 200 messages, older than the quiet one.
+    ingest(&app, &noisy.token, (0..20).map(|i| post(&format!("n{i}"), "Дейнет", "neutral")).collect()).await;
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1500)).await;
+
+    let quiet = app.signup("Quiet").await;
+    app.brand(&quiet.token, "Дейнет").await;
+    hook(&app, &quiet.token, &receiver.url, json!(["mention.created"])).await;
+    ingest(&app, &quiet.token, vec![post("q1", "Дейнет", "neutral")]).await;
+    // First-in-first-out, it would wait for about 25 rounds of 15 s timeouts.
+    let got = receiver.wait_for(1, 10).await;
+    assert_eq!(got.len(), 1, "the quiet tenant's event arrived while the noisy backlog waits");
+}

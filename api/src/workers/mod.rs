@@ -136,6 +136,24 @@ impl Workers {
 /// that ends without stopping its server), is dropped with the runtime's
 /// context entered: the database pool returns a connection by spawning a
 /// task, which outside a Tokio context is a panic.
+/// Drains the finished tasks of a worker's `running` set now, logging any
+/// that panicked, and returns how many are still running.
+pub(super) fn reap(running: &mut tokio::task::JoinSet<()>, what: &str) -> usize {
+    while let Some(done) = running.try_join_next() {
+        report(done, what);
+    }
+    running.len()
+}
+
+/// Logs a task of a worker that panicked.
+pub(super) fn report(done: Result<(), tokio::task::JoinError>, what: &str) {
+    if let Err(e) = done
+        && e.is_panic()
+    {
+        tracing::error!(error = %e, "{what} panicked");
+    }
+}
+
 pub(super) struct InRuntime<F> {
     future: Option<std::pin::Pin<Box<F>>>,
     runtime: tokio::runtime::Handle,

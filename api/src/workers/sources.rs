@@ -15,7 +15,7 @@ use smrm_domain::model::sources::SourceKind;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{InRuntime, WORKER_PERIOD, Workers};
+use super::{InRuntime, WORKER_PERIOD, Workers, reap, report};
 use crate::state::AppState;
 
 /// Runs in flight per replica at most.
@@ -25,14 +25,6 @@ const IN_FLIGHT: usize = 32;
 const PER_KIND: usize = 8;
 /// Sources claimed per query at most.
 const BATCH: usize = 32;
-
-fn report(done: Result<(), tokio::task::JoinError>) {
-    if let Err(e) = done
-        && e.is_panic()
-    {
-        tracing::error!(error = %e, "a source run panicked");
-    }
-}
 
 pub(super) fn spawn(workers: &mut Workers, state: web::Data<AppState>) {
     workers.spawn_task("source-poller", move |mut stopping| async move {
@@ -49,10 +41,7 @@ pub(super) fn spawn(workers: &mut Workers, state: web::Data<AppState>) {
                     // and slots are free: a backlog is worked off at the
                     // speed of the runs, not one batch per tick.
                     loop {
-                        while let Some(done) = running.try_join_next() {
-                            report(done);
-                        }
-                        let want = IN_FLIGHT.saturating_sub(running.len()).min(BATCH);
+                        let want = IN_FLIGHT.saturating_sub(reap(&mut running, "a source run")).min(BATCH);
                         if want == 0 {
                             break;
                         }
@@ -79,7 +68,7 @@ pub(super) fn spawn(workers: &mut Workers, state: web::Data<AppState>) {
                         }
                     }
                 }
-                Some(done) = running.join_next(), if !running.is_empty() => report(done),
+                Some(done) = running.join_next(), if !running.is_empty() => report(done, "a source run"),
                 () = stopping.wait() => break,
             }
         }

@@ -118,8 +118,11 @@ impl WebhookPatch {
 }
 
 /// Whether an address may be the target of an outbound request: not
-/// loopback, private, link-local, shared (CGNAT), documentation, multicast,
-/// broadcast or unspecified (the SSRF guard).
+/// loopback, private, link-local, shared (CGNAT), IETF protocol assignments
+/// (`192.0.0.0/24`), documentation, benchmarking, multicast, broadcast,
+/// unspecified, nor NAT64 (`64:ff9b::/96`, `64:ff9b:1::/48`: a translator
+/// would carry the request to whatever IPv4 address is embedded) — the SSRF
+/// guard.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip.to_canonical() {
         IpAddr::V4(v4) => {
@@ -133,6 +136,7 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_multicast()
                 || a == 0
                 || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && v4.octets()[2] == 0)
                 || (a == 198 && (b == 18 || b == 19))
                 || a >= 240)
         }
@@ -142,9 +146,59 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v6.is_multicast()
                 || v6.is_unique_local()
                 || v6.is_unicast_link_local()
-                || v6.segments()[0] == 0x2001 && v6.segments()[1] == 0x0db8)
+                || v6.segments()[0] == 0x2001 && v6.segments()[1] == 0x0db8
+                || v6.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+                || v6.segments()[..3] == [0x64, 0xff9b, 1])
         }
     }
+}
+
+/// A URL as answers and logs show it: the password of its userinfo and the
+/// values of query parameters that look like credentials (`key`, `token`,
+/// `secret`, `pass…`, `sig…`, `auth…`) replaced by `***`.
+pub fn redacted_url(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let (before_query, query) = match rest.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (rest, None),
+    };
+    let authority_end = before_query.find('/').unwrap_or(before_query.len());
+    let (authority, path) = before_query.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _)) => format!("{name}:***@{host}"),
+            None => format!("{user}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    let mut out = scheme.map(|s| format!("{s}://")).unwrap_or_default();
+    out.push_str(&authority);
+    out.push_str(path);
+    if let Some(q) = query {
+        let (q, fragment) = q.split_once('#').map_or((q, None), |(q, f)| (q, Some(f)));
+        let pairs: Vec<String> = q
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if is_secret_name(name) => format!("{name}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
+        if let Some(f) = fragment {
+            out.push('#');
+            out.push_str(f);
+        }
+    }
+    out
+}
+
+fn is_secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["key", "token", "secret", "pass", "sig", "auth", "credential"].iter().any(|w| name.contains(w))
 }
 
 /// The host of an `http(s)://` URL (brackets of an IPv6 literal removed).
@@ -272,12 +326,27 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "224.0.0.1",
+            "192.0.0.170",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a00:1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip} must be refused");
         }
-        for ip in ["8.8.8.8", "93.184.216.34", "2a00:1450:4010::8a"] {
+        for ip in ["8.8.8.8", "93.184.216.34", "2a00:1450:4010::8a", "192.0.1.1", "192.1.0.1", "64:ff9c::1"] {
             assert!(is_public(ip.parse().unwrap()), "{ip} is public");
         }
+    }
+
+    #[test]
+    fn urls_are_shown_without_their_credentials() {
+        assert_eq!(
+            redacted_url("https://svc:s3cret@models.example.com/score?api_key=abc&x=1&Token=t#f"),
+            "https://svc:***@models.example.com/score?api_key=***&x=1&Token=***#f"
+        );
+        assert_eq!(redacted_url("https://models.example.com/score"), "https://models.example.com/score");
+        assert_eq!(redacted_url("postgres://u:p@db/smrm"), "postgres://u:***@db/smrm");
+        assert_eq!(redacted_url("https://tok@x.example/?q=1"), "https://tok@x.example/?q=1");
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub trait ApiKeyRepository: Send + Sync {
     async fn get_api_key(&self, tenant: TenantId, id: ApiKeyId) -> DomainResult<ApiKey>;
     async fn list_api_keys(&self, tenant: TenantId, page: PageRequest) -> DomainResult<Page<ApiKey>>;
     async fn delete_api_key(&self, tenant: TenantId, id: ApiKeyId) -> DomainResult<()>;
+    /// The keys a user created (at most the tenant's key quota).
+    async fn api_keys_created_by(&self, tenant: TenantId, user: UserId) -> DomainResult<Vec<ApiKey>>;
     /// Records use, at most once per `granularity` (it is a write on a hot path).
     async fn touch_api_key(
         &self,

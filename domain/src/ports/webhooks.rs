@@ -49,8 +49,16 @@ pub trait WebhookRepository: Send + Sync {
     /// `lease_until`: no other worker, in this process or another replica,
     /// gets them meanwhile. A worker that dies mid-delivery loses its lease,
     /// and the message is attempted again.
-    async fn claim_due(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: u64)
-    -> DomainResult<Vec<Message>>;
+    /// Fair between tenants: every tenant's most overdue message before
+    /// anyone's next, at most `per_tenant` of one tenant, none of `busy`.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u64,
+        per_tenant: u64,
+        busy: &[TenantId],
+    ) -> DomainResult<Vec<Message>>;
     async fn set_payload(&self, tenant: TenantId, message: MessageId, payload: &str) -> DomainResult<()>;
     /// Records an attempt. `delivered`: the message is done; otherwise it is
     /// due again at `attempt.next_attempt_at`, or failed for good without one.

@@ -286,6 +286,9 @@ impl AccessService {
         };
         user.updated_at = self.clock.now();
         self.users.update_user(who.tenant_id, &user, hash.as_deref()).await?;
+        if patch.role.is_some() || user.role == Role::Client {
+            self.revoke_keys_beyond(who.tenant_id, &user).await?;
+        }
         self.lookups.forget_callers();
         Ok(user)
     }
@@ -294,9 +297,37 @@ impl AccessService {
         let user = self.users.get_user(who.tenant_id, id).await?;
         check_may_manage(who, &user)?;
         self.keep_an_owner(who.tenant_id, id).await?;
+        // The keys the user made go first: a key outliving its maker would
+        // keep rights nobody in the tenant answers for.
+        for key in self.keys.api_keys_created_by(who.tenant_id, id).await? {
+            self.delete_key_quietly(who.tenant_id, key.id).await?;
+        }
         self.users.delete_user(who.tenant_id, id).await?;
         self.lookups.forget_callers();
         Ok(())
+    }
+
+    /// A user's keys may not do more than the user: after a demotion (or a
+    /// client's brands narrowed), the keys the user made with a stronger role,
+    /// or with brands the user no longer sees, are revoked.
+    async fn revoke_keys_beyond(&self, tenant: TenantId, user: &User) -> DomainResult<()> {
+        for key in self.keys.api_keys_created_by(tenant, user.id).await? {
+            let beyond = key.role > user.role
+                || (user.role == Role::Client
+                    && (key.role != Role::Client || !key.brand_ids.iter().all(|b| user.brand_ids.contains(b))));
+            if beyond {
+                self.delete_key_quietly(tenant, key.id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes a key; one deleted meanwhile is as good.
+    async fn delete_key_quietly(&self, tenant: TenantId, id: ApiKeyId) -> DomainResult<()> {
+        match self.keys.delete_api_key(tenant, id).await {
+            Ok(()) | Err(DomainError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn list_api_keys(&self, who: &Principal, page: PageRequest) -> DomainResult<Page<ApiKey>> {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::error::{DomainError, DomainResult};
-use crate::ids::{AttemptId, WebhookId};
+use crate::ids::{AttemptId, TenantId, WebhookId};
 use crate::model::access::Principal;
 use crate::model::credentials::{Sealed, Secret, webhook_aad};
 use crate::model::integrations::{
@@ -163,10 +163,12 @@ impl WebhookService {
         self.repo.list_attempts(who.tenant_id, id, page).await
     }
 
-    /// Claims messages due now, for this worker alone (see `LEASE_SECONDS`).
-    pub async fn claim(&self, limit: u64) -> DomainResult<Vec<Message>> {
+    /// Claims messages due now, for this worker alone (see `LEASE_SECONDS`),
+    /// fairly between tenants: at most `per_tenant` of one tenant, none of
+    /// the `busy` tenants (whose deliveries fill their slots already).
+    pub async fn claim(&self, limit: u64, per_tenant: u64, busy: &[TenantId]) -> DomainResult<Vec<Message>> {
         let now = self.clock.now();
-        self.repo.claim_due(now, now + Duration::seconds(LEASE_SECONDS), limit).await
+        self.repo.claim_due(now, now + Duration::seconds(LEASE_SECONDS), limit, per_tenant, busy).await
     }
 
     /// Makes one attempt at a claimed message and records it: delivered,

@@ -36,7 +36,16 @@ impl Resolve for GuardedResolver {
         let allow_private = self.allow_private;
         Box::pin(async move {
             let host = name.as_str().trim_start_matches('[').trim_end_matches(']').to_owned();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            // The resolver's own message (its servers, search domains) is
+            // the operator's business, not the tenant's: it is logged here,
+            // and the tenant reads that the name does not resolve.
+            let addrs: Vec<SocketAddr> = match tokio::net::lookup_host((host.as_str(), 0)).await {
+                Ok(found) => found.collect(),
+                Err(e) => {
+                    tracing::info!(%host, error = %e, "an outbound name did not resolve");
+                    Vec::new()
+                }
+            };
             if addrs.is_empty() {
                 return Err(format!("`{host}` does not resolve").into());
             }

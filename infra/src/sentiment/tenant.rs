@@ -127,8 +127,10 @@ impl SentimentAnalyzer for TenantSentiment {
         if let Some(endpoint) = choice.endpoint.as_ref().or(self.default_endpoint.as_ref()) {
             match remote_scores(&self.http, endpoint, tenant, texts).await {
                 Ok(scores) => return scores,
-                Err(e) => tracing::warn!(%tenant, url = %endpoint.url, error = %e,
-                    "the model service failed; the built-in model scored the batch"),
+                Err(e) => {
+                    tracing::warn!(%tenant, url = %smrm_domain::model::integrations::redacted_url(&endpoint.url), error = %e,
+                    "the model service failed; the built-in model scored the batch")
+                }
             }
         }
         let adaptation = self.adaptation(tenant, choice.adaptation_version).await;

@@ -366,6 +366,16 @@ impl ApiKeyRepository for SqlStore {
         to_api_key(m.ok_or(DomainError::NotFound("API key"))?)
     }
 
+    async fn api_keys_created_by(&self, tenant: TenantId, user: UserId) -> DomainResult<Vec<ApiKey>> {
+        let rows = api_key::Entity::find()
+            .filter(api_key::Column::TenantId.eq(tenant.0))
+            .filter(api_key::Column::CreatedBy.eq(user.0))
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        rows.into_iter().map(to_api_key).collect()
+    }
+
     async fn list_api_keys(&self, tenant: TenantId, page: PageRequest) -> DomainResult<Page<ApiKey>> {
         let mut q = api_key::Entity::find().filter(api_key::Column::TenantId.eq(tenant.0));
         if let Some(after) = page.after {

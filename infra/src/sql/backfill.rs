@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement};
 use smrm_domain::DomainResult;
 use smrm_domain::ids::{BrandId, PostId, TenantId};
 use smrm_domain::model::brand::BackfillStatus;
@@ -35,9 +35,35 @@ impl BackfillRepository for SqlStore {
         };
         // Microseconds, what PostgreSQL keeps: the renewal compares it exactly.
         let now = now.trunc_subsecs(6);
+        // Fair between tenants: each tenant's backfills are numbered, those
+        // running first, then its pending ones oldest first; the claim takes
+        // the lowest number across tenants, and between equals the tenant
+        // served least recently. A tenant that queued a thousand brands
+        // takes turns with one that queued one, instead of going first.
+        let backend = self.db.get_database_backend();
+        let p = |n: usize| if backend == DbBackend::Postgres { format!("${n}") } else { "?".to_owned() };
+        let sql = format!(
+            "SELECT b.* FROM brands b JOIN ( \
+               SELECT tenant_id, id, ROW_NUMBER() OVER (PARTITION BY tenant_id \
+                 ORDER BY CASE WHEN backfill_status = {p1} THEN 0 ELSE 1 END, updated_at, id) AS turn \
+               FROM brands WHERE backfill_status IN ({p2}, {p3}) \
+             ) q ON b.tenant_id = q.tenant_id AND b.id = q.id \
+             JOIN (SELECT tenant_id, MAX(backfill_claimed_at) AS served FROM brands GROUP BY tenant_id) t \
+               ON t.tenant_id = b.tenant_id \
+             WHERE b.backfill_status = {p4} OR (b.backfill_status = {p5} AND b.backfill_claimed_at < {p6}) \
+             ORDER BY q.turn, CASE WHEN t.served IS NULL THEN 0 ELSE 1 END, t.served, b.updated_at LIMIT 1",
+            p1 = p(1),
+            p2 = p(2),
+            p3 = p(3),
+            p4 = p(4),
+            p5 = p(5),
+            p6 = p(6),
+        );
+        let (running, pending) = (BackfillStatus::Running.as_str(), BackfillStatus::Pending.as_str());
+        let values: [sea_orm::Value; 6] =
+            [running.into(), running.into(), pending.into(), pending.into(), running.into(), stale_before.into()];
         let Some(candidate) = brand::Entity::find()
-            .filter(claimable())
-            .order_by_asc(brand::Column::UpdatedAt)
+            .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
             .one(&self.db)
             .await
             .map_err(db_err)?

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QuerySelect, Statement,
 };
 use smrm_domain::ids::{AttemptId, MessageId, TenantId, WebhookId};
 use smrm_domain::model::integrations::{Attempt, Event, Message, Webhook, WebhookSecrets};
@@ -303,15 +303,40 @@ impl WebhookRepository for SqlStore {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u64,
+        per_tenant: u64,
+        busy: &[TenantId],
     ) -> DomainResult<Vec<Message>> {
+        // Each tenant's due messages are numbered from its most overdue; the
+        // claim takes every tenant's first before anyone's second, at most
+        // `per_tenant` of each, and none of a tenant whose deliveries already
+        // fill their slots: one tenant's backlog of dead endpoints delays
+        // nobody else's.
+        let backend = self.db.get_database_backend();
+        let mut values: Vec<sea_orm::Value> = vec![PENDING.into(), now.into(), now.into()];
+        let param = |v: sea_orm::Value, values: &mut Vec<sea_orm::Value>| {
+            values.push(v);
+            if backend == DbBackend::Postgres { format!("${}", values.len()) } else { "?".to_owned() }
+        };
+        let (p1, p2, p3) = if backend == DbBackend::Postgres { ("$1", "$2", "$3") } else { ("?", "?", "?") };
+        let not_busy = if busy.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = busy.iter().map(|t| param(t.0.into(), &mut values)).collect();
+            format!(" AND tenant_id NOT IN ({})", list.join(", "))
+        };
+        let turns = param(i64::try_from(per_tenant).unwrap_or(i64::MAX).into(), &mut values);
+        let limit = param(i64::try_from(limit).unwrap_or(i64::MAX).into(), &mut values);
+        let sql = format!(
+            "SELECT m.* FROM webhook_messages m JOIN ( \
+               SELECT tenant_id, id, ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY next_attempt_at, id) AS turn \
+               FROM webhook_messages \
+               WHERE status = {p1} AND next_attempt_at <= {p2} AND (lease_until IS NULL OR lease_until < {p3}){not_busy} \
+             ) due ON m.tenant_id = due.tenant_id AND m.id = due.id \
+             WHERE due.turn <= {turns} \
+             ORDER BY due.turn, m.next_attempt_at LIMIT {limit}"
+        );
         let due = message::Entity::find()
-            .filter(message::Column::Status.eq(PENDING))
-            .filter(message::Column::NextAttemptAt.lte(now))
-            .filter(
-                Condition::any().add(message::Column::LeaseUntil.is_null()).add(message::Column::LeaseUntil.lt(now)),
-            )
-            .order_by_asc(message::Column::NextAttemptAt)
-            .limit(limit)
+            .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
             .all(&self.db)
             .await
             .map_err(db_err)?;

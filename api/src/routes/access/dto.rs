@@ -174,7 +174,7 @@ impl From<UserPatchDto> for smrm_domain::services::access::UserPatch {
 
 /// An API key, without its secret.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = ApiKey, example = json!({"id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d30", "name": "CRM sync", "role": "analyst", "brand_ids": [], "prefix": "smrm_Xk3f9QaB", "created_at": "2026-11-26T10:00:00Z", "last_used_at": null}))]
+#[schema(as = ApiKey, example = json!({"id": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d30", "name": "CRM sync", "role": "analyst", "brand_ids": [], "prefix": "smrm_Xk3f9QaB", "created_by": "0193f1d2-5c4e-7a10-9f3b-2a1c9e0b7d12", "created_at": "2026-11-26T10:00:00Z", "last_used_at": null}))]
 pub struct ApiKeyDto {
     pub id: Uuid,
     pub name: String,
@@ -182,6 +182,10 @@ pub struct ApiKeyDto {
     pub brand_ids: Vec<Uuid>,
     /// The first characters of the key, to recognise it.
     pub prefix: String,
+    /// The user who made it (`null` when another API key made it). Removing
+    /// that user revokes the key; demoting them revokes it when it is
+    /// stronger than their new role.
+    pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     /// Updated at most once a minute.
     pub last_used_at: Option<DateTime<Utc>>,
@@ -195,6 +199,7 @@ impl From<ApiKey> for ApiKeyDto {
             role: k.role.into(),
             brand_ids: uuids(&k.brand_ids),
             prefix: k.prefix,
+            created_by: k.created_by.map(|u| u.0),
             created_at: k.created_at,
             last_used_at: k.last_used_at,
         }

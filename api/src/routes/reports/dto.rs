@@ -371,6 +371,11 @@ pub struct AuthorsQuery {
     pub from: DateTime<Utc>,
     /// End of the period (RFC 3339), excluded.
     pub to: DateTime<Utc>,
+    /// Accepted and checked as by every report; a ranking has no series.
+    pub granularity: Option<GranularityDto>,
+    /// Accepted and checked as by every report (an IANA zone); authors are
+    /// kept per UTC day, so the days counted are the UTC days the period overlaps.
+    pub tz: Option<String>,
     pub platform: Option<String>,
     pub source_type: Option<SourceTypeDto>,
     /// `mentions` (default), `reach` (influencers), `engagement`, `negative` (repeat complainers).

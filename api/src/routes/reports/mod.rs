@@ -283,12 +283,13 @@ async fn authors(
     if !(1..=200).contains(&limit) {
         return Err(ApiError::field("limit", "must be between 1 and 200"));
     }
-    // The same checks as every report (span, order, plausible times); day buckets.
+    // The same checks as every report (span, order, plausible times, the
+    // zone and granularity a caller sends); counted over UTC days.
     let common = ReportQuery {
         from: q.from,
         to: q.to,
-        granularity: None,
-        tz: Some("UTC".into()),
+        granularity: q.granularity,
+        tz: Some(q.tz.unwrap_or_else(|| "UTC".into())),
         platform: q.platform,
         source_type: q.source_type,
     };

@@ -29,9 +29,11 @@ pub struct EndpointDto {
     pub timeout_ms: Option<u32>,
 }
 
+/// Answers show the URL with its credentials masked (see `redacted_url`):
+/// to change them, send the whole URL again.
 impl From<ModelEndpoint> for EndpointDto {
     fn from(e: ModelEndpoint) -> Self {
-        Self { url: e.url, timeout_ms: Some(e.timeout_ms) }
+        Self { url: smrm_domain::model::integrations::redacted_url(&e.url), timeout_ms: Some(e.timeout_ms) }
     }
 }
 
