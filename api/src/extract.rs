@@ -207,7 +207,8 @@ pub fn encode_cursor(after: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(after.as_bytes())
 }
 
-fn decode_cursor(cursor: &str) -> Option<Uuid> {
+/// The id a cursor names; `None` for anything [`encode_cursor`] did not make.
+pub fn decode_cursor(cursor: &str) -> Option<Uuid> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     Uuid::from_slice(&bytes).ok()
 }

@@ -14,6 +14,7 @@ mod hostile;
 mod idempotency;
 mod lifecycle;
 mod mentions;
+mod props;
 mod quotas;
 mod ratelimits;
 mod reports;

@@ -69,16 +69,27 @@ impl Connector for RssConnector {
         let body = read_limited(resp, FEED_MAX_BYTES)
             .await
             .map_err(|e| ConnectorError::Transient(format!("reading the feed: {e}")))?;
-        let feed = feed_rs::parser::Builder::new()
-            .base_uri(Some(url))
-            .build()
-            .parse(&body[..])
-            .map_err(|e| ConnectorError::Transient(format!("not an RSS or Atom feed: {e}")))?;
-        let entries = feed.entries.into_iter().map(entry).collect();
-        let (posts, skipped) = entries_to_posts(source, entries, Utc::now());
+        let (posts, skipped) = read_feed(source, &body, Utc::now()).map_err(ConnectorError::Transient)?;
         let next = serde_json::to_string(&next).expect("validators serialise");
         Ok(Fetched { posts, skipped, next: Some(Cursor(next)), unchanged: false })
     }
+}
+
+/// The posts of a feed document for `source`, and how many entries were
+/// skipped; an error for a document that is not RSS or Atom. Any bytes are a
+/// clear answer, never a panic, at a cost linear in their size.
+pub fn read_feed(source: &Source, body: &[u8], now: DateTime<Utc>) -> Result<(Vec<PostInput>, u64), String> {
+    let url = match &source.config {
+        SourceConfig::Rss { url } => Some(url.as_str()),
+        _ => None,
+    };
+    let feed = feed_rs::parser::Builder::new()
+        .base_uri(url)
+        .build()
+        .parse(body)
+        .map_err(|e| format!("not an RSS or Atom feed: {e}"))?;
+    let entries = feed.entries.into_iter().map(entry).collect();
+    Ok(entries_to_posts(source, entries, now))
 }
 
 /// One entry of a feed, as read.

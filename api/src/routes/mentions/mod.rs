@@ -25,7 +25,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// Where a page starts: after `(published_at, seq)` newest-first, or after a `seq`.
-fn encode_cursor(m: &Mention, since: bool) -> String {
+pub fn encode_cursor(m: &Mention, since: bool) -> String {
     let mut bytes = Vec::with_capacity(16);
     if !since {
         bytes.extend_from_slice(&m.post.input.published_at.timestamp_micros().to_be_bytes());
@@ -34,7 +34,8 @@ fn encode_cursor(m: &Mention, since: bool) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn decode_cursor(cursor: &str, since: bool) -> Option<MentionOrder> {
+/// The order a mentions cursor names; `None` for anything else.
+pub fn decode_cursor(cursor: &str, since: bool) -> Option<MentionOrder> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let word = |i: usize| Some(i64::from_be_bytes(bytes.get(i..i + 8)?.try_into().ok()?));
     if since {
