@@ -218,6 +218,68 @@ async fn engagement_by_hand_with_platforms() {
     assert_eq!(per_day, [13, 4, 6]);
 }
 
+/// A period that starts and ends inside hours, reported in a zone whose days
+/// begin on the half hour (Kolkata, +05:30): the partial hours at both edges
+/// are summed per minute, so a mention a second before a day's start and one
+/// at its start land in their own days, and the edges cut to the second.
+#[actix_web::test]
+async fn unaligned_periods_are_exact_to_the_second_in_any_zone() {
+    let app = spawn_app().await;
+    let t = app.signup("Edges").await;
+    let a = app
+        .post("/v1/brands")
+        .token(&t.token)
+        .json(json!({"name": "Daynet", "keywords": ["Daynet"]}))
+        .send()
+        .await
+        .expect(201)
+        .id();
+    let items = vec![
+        post("before", "Daynet", "2026-11-01T18:06:59Z", "social", "vk", "negative", 100, 0),
+        post("e1", "Daynet", "2026-11-01T18:29:59Z", "social", "vk", "positive", 3, 10),
+        post("e2", "Daynet", "2026-11-01T18:30:00Z", "news", "lenta", "negative", 5, 20),
+        post("mid", "Daynet", "2026-11-02T12:00:00Z", "social", "vk", "neutral", 1, 0),
+        post("e3", "Daynet", "2026-11-02T13:44:29Z", "review", "otzovik", "positive", 7, 0),
+        post("after", "Daynet", "2026-11-02T13:44:30Z", "review", "otzovik", "negative", 100, 0),
+    ];
+    let r = app.post("/v1/mentions/batch").token(&t.token).json(json!({ "items": items })).send().await.expect(200);
+    assert_eq!(r.body["created"], 6);
+    let q = "from=2026-11-01T18:07:00Z&to=2026-11-02T13:44:30Z&tz=Asia/Kolkata&granularity=day";
+    let r = app.get(&format!("/v1/brands/{a}/engagement?{q}")).token(&t.token).send().await.expect(200);
+    let b = &r.body;
+    assert_eq!((b["mentions"].as_u64(), b["engagement"].as_u64(), b["reach"].as_u64()), (Some(4), Some(16), Some(30)));
+    let per_day: Vec<(String, u64)> = b["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["start"].as_str().unwrap().to_owned(), p["engagement"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(per_day, [("2026-11-01T00:00:00+05:30".to_owned(), 3), ("2026-11-02T00:00:00+05:30".to_owned(), 13)]);
+    let platforms: Vec<(&str, u64)> = b["by_platform"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["platform"].as_str().unwrap(), p["mentions"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(platforms, [("lenta", 1), ("otzovik", 1), ("vk", 2)]);
+    let r = app.get(&format!("/v1/brands/{a}/sentiment?{q}")).token(&t.token).send().await.expect(200);
+    let b = &r.body;
+    assert_eq!((b["all"]["positive"].as_u64(), b["all"]["negative"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(b["media"]["negative"], 1);
+    let series = b["series"].as_array().unwrap();
+    assert_eq!(series.len(), 2);
+    assert_eq!((series[0]["all"]["total"].as_u64(), series[0]["all"]["positive"].as_u64()), (Some(1), Some(1)));
+    assert_eq!((series[1]["all"]["total"].as_u64(), series[1]["all"]["negative"].as_u64()), (Some(3), Some(1)));
+    // A period inside one hour, filtered by platform.
+    let r = app
+        .get(&format!("/v1/brands/{a}/engagement?from=2026-11-01T18:29:59Z&to=2026-11-01T18:30:01Z&platform=lenta"))
+        .token(&t.token)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!((r.body["mentions"].as_u64(), r.body["likes"].as_u64()), (Some(1), Some(5)));
+}
+
 #[actix_web::test]
 async fn empty_periods_and_a_dst_change() {
     let app = spawn_app().await;

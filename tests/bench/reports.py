@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from http.client import HTTPConnection
@@ -103,11 +104,29 @@ def main():
         f = (base_from + dt.timedelta(hours=k)).strftime("%Y-%m-%dT%H:%M:%SZ")
         t = (base_from + dt.timedelta(days=90, hours=k)).strftime("%Y-%m-%dT%H:%M:%SZ")
         return f"/v1/competitor-sets/{set_id}/share-of-voice?from={f}&to={t}&granularity=day&tz=Europe/Moscow"
+    # 30 days, daily, as a portal asks ("the last 30 days until now"): from
+    # and to inside hours (minutes and seconds), 200 distinct periods, so each
+    # sums two partial hours at its edges; and the same on whole hours.
+    def sov30(k, aligned):
+        f = base_from + dt.timedelta(days=30, hours=k)
+        if not aligned:
+            f += dt.timedelta(minutes=1 + k % 58, seconds=k % 60)
+        t = f + dt.timedelta(days=30, minutes=0 if aligned else 13)
+        return (f"/v1/competitor-sets/{set_id}/share-of-voice?from={f.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+                f"&to={t.strftime('%Y-%m-%dT%H:%M:%SZ')}&granularity=day&tz=Europe/Moscow")
+    unaligned = timed(a.base, lambda k: sov30(k, False), key, 200)
+    aligned = timed(a.base, lambda k: sov30(k + 300, True), key, 200)
     uncached = timed(a.base, sov, key, 100)
     cached = timed(a.base, sov(0), key, 500)
     sent = lambda k: f"/v1/brands/{ids[0]}/sentiment?from={(base_from + dt.timedelta(hours=k)).strftime('%Y-%m-%dT%H:%M:%SZ')}" \
                      f"&to={(base_from + dt.timedelta(days=90, hours=k)).strftime('%Y-%m-%dT%H:%M:%SZ')}&tz=Europe/Moscow"
     sent_uncached = timed(a.base, sent, key, 100)
+    # Text search: a string no post holds, one in ~1 % of the posts, and an
+    # export of the ~0.1 % holding a longer one (three pages of 500).
+    q = lambda s: "q=" + urllib.parse.quote(s)
+    search_none = timed(a.base, f"/v1/mentions?limit=50&{q('не встречается нигде')}", key, 50)
+    search_some = timed(a.base, f"/v1/mentions?limit=50&{q('сегодня 42')}", key, 50)
+    search_export = timed(a.base, f"/v1/mentions/export.csv?{q('linkline сегодня 42')}", key, 20)
     # Listing: the first page, and pages deep in the keyset walk.
     first_page = timed(a.base, f"/v1/mentions?limit=50&brand_id={ids[0]}", key, 100)
     cursor = None
@@ -125,7 +144,12 @@ def main():
         if not cursor:
             break
     for name, xs in [("SoV 10 brands, 90 days, daily: uncached", uncached), ("SoV cached", cached),
+                     ("SoV 30 days from/to inside hours: uncached", unaligned),
+                     ("SoV 30 days on whole hours: uncached", aligned),
                      ("sentiment 90 days, daily: uncached", sent_uncached),
+                     ("search, no match: first page", search_none),
+                     ("search, ~1 % of posts: first page (50)", search_some),
+                     ("search, ~0.1 % of posts: CSV export", search_export),
                      ("mentions, first page of a brand (50)", first_page),
                      ("mentions, pages 200-300 (200 each)", deep or [0.0])]:
         print(f"{name:45s} p50 {statistics.median(xs):7.2f} ms   p95 {pct(xs, 0.95):7.2f} ms")

@@ -201,6 +201,10 @@ pub struct NewPost {
     pub mentions: Vec<NewMention>,
 }
 
+/// The fewest characters a text search (`q`) may have: shorter strings
+/// cannot use the trigram index, so their cost would be a scan of every post.
+pub const SEARCH_MIN_CHARS: usize = 3;
+
 /// The inbox filters of `GET /v1/mentions` (and the CSV export).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MentionFilter {

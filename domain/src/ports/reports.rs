@@ -51,7 +51,7 @@ pub struct RollupQuery<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RollupRow {
     pub brand_id: BrandId,
-    /// The slot's start (an hour, or a mention's time at the period's edges).
+    /// The slot's start: an hour, or a minute in a partial hour at the period's edges.
     pub at: DateTime<Utc>,
     pub platform: Option<String>,
     pub source_type: Option<crate::model::mention::SourceType>,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{ArrayType, Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{Alias, ArrayType, Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
@@ -312,7 +312,7 @@ pub(super) async fn posts_by_id(
     Ok(out)
 }
 
-pub(super) fn filter_condition(tenant: TenantId, f: &MentionFilter) -> Condition {
+pub(super) fn filter_condition(backend: DbBackend, tenant: TenantId, f: &MentionFilter) -> Condition {
     let mut c = Condition::all().add(mention::Column::TenantId.eq(tenant.0));
     if let Some(b) = f.brand_id {
         c = c.add(mention::Column::BrandId.eq(b.0));
@@ -342,16 +342,32 @@ pub(super) fn filter_condition(tenant: TenantId, f: &MentionFilter) -> Condition
         c = c.add(mention::Column::PublishedAt.lt(to));
     }
     if let Some(q) = &f.q {
-        let escaped = fold(q).replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        let posts = Query::select()
-            .column(post::Column::Id)
-            .from(post::Entity)
-            .and_where(post::Column::TenantId.eq(tenant.0))
-            .and_where(Expr::col(post::Column::TextFolded).like(LikeExpr::new(format!("%{escaped}%")).escape('\\')))
-            .to_owned();
-        c = c.add(Expr::col(mention::Column::PostId).in_subquery(posts));
+        c = c.add(Expr::col(mention::Column::PostId).in_subquery(posts_containing(backend, tenant, &fold(q))));
     }
     c
+}
+
+/// The ids of the tenant's posts whose folded text contains `folded`, through
+/// the search index of migration 14: PostgreSQL's trigram index answers the
+/// `LIKE`; SQLite's FTS5 trigram table answers a phrase (a substring of three
+/// characters or more). Shorter strings (refused by the API) scan the posts.
+fn posts_containing(backend: DbBackend, tenant: TenantId, folded: &str) -> sea_orm::sea_query::SelectStatement {
+    if backend == DbBackend::Sqlite && folded.chars().count() >= 3 {
+        let phrase = format!("\"{}\"", folded.replace('"', "\"\""));
+        return Query::select()
+            .column(Alias::new("post_id"))
+            .from(Alias::new("post_search"))
+            .and_where(Expr::cust_with_values("\"post_search\" MATCH ?", [phrase]))
+            .and_where(Expr::col(Alias::new("tenant_id")).eq(tenant.0))
+            .to_owned();
+    }
+    let escaped = folded.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    Query::select()
+        .column(post::Column::Id)
+        .from(post::Entity)
+        .and_where(post::Column::TenantId.eq(tenant.0))
+        .and_where(Expr::col(post::Column::TextFolded).like(LikeExpr::new(format!("%{escaped}%")).escape('\\')))
+        .to_owned()
 }
 
 #[async_trait]
@@ -363,7 +379,7 @@ impl InboxRepository for SqlStore {
         order: MentionOrder,
         limit: u32,
     ) -> DomainResult<Vec<Mention>> {
-        let mut q = mention::Entity::find().filter(filter_condition(tenant, filter));
+        let mut q = mention::Entity::find().filter(filter_condition(self.db.get_database_backend(), tenant, filter));
         q = match order {
             MentionOrder::Newest { after } => {
                 if let Some((at, seq)) = after {

@@ -290,7 +290,9 @@ pub struct MentionQuery {
     pub status: Option<StatusDto>,
     /// The author's handle (with or without `@`, any case).
     pub author: Option<String>,
-    /// Case-insensitive text search.
+    /// Case-insensitive text search: mentions whose post's text contains this
+    /// string (3–1000 characters; `ё` matches `е`). It uses an index, so its
+    /// cost follows the matches, not the number of posts.
     pub q: Option<String>,
     /// `published_at` ≥ from (RFC 3339).
     pub from: Option<DateTime<Utc>>,

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use smrm_domain::ids::{BrandId, MentionId};
 use smrm_domain::model::access::Principal;
-use smrm_domain::model::mention::{Mention, MentionFilter, MentionOrder, plausible_time};
+use smrm_domain::model::mention::{Mention, MentionFilter, MentionOrder, SEARCH_MIN_CHARS, plausible_time};
 use smrm_domain::page::{DEFAULT_LIMIT, MAX_LIMIT};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -63,6 +63,12 @@ fn parse(q: MentionQuery) -> Result<(MentionFilter, MentionOrder, u32, bool), Ap
             errors.push(smrm_domain::FieldError::new(field, "must be at most 1000 characters, no control characters"));
         }
     }
+    let blank = |v: &str| v.trim().is_empty();
+    if q.q.as_deref().is_some_and(|v| !blank(v) && v.trim().chars().count() < SEARCH_MIN_CHARS)
+        && !errors.iter().any(|e| e.field == "q")
+    {
+        errors.push(smrm_domain::FieldError::new("q", format!("must be at least {SEARCH_MIN_CHARS} characters")));
+    }
     for (field, value) in [("from", q.from), ("to", q.to)] {
         if value.is_some_and(|t| !plausible_time(t)) {
             errors.push(smrm_domain::FieldError::new(field, "must be between 1970 and 9999"));
@@ -94,7 +100,7 @@ fn parse(q: MentionQuery) -> Result<(MentionFilter, MentionOrder, u32, bool), Ap
         sentiment: q.sentiment.map(Into::into),
         status: q.status.map(Into::into),
         author: q.author,
-        q: q.q.filter(|s| !s.trim().is_empty()),
+        q: q.q.filter(|s| !blank(s)).map(|s| s.trim().to_owned()),
         from: q.from,
         to: q.to,
         only_brands: None,
