@@ -18,7 +18,6 @@ mod m20261127_000010_rollup_fillfactor;
 mod m20261203_000011_source_cursor;
 mod m20261203_000012_connectors;
 mod m20261203_000013_quotas;
-mod m20261203_000014_text_search;
 
 pub struct Migrator;
 
@@ -39,7 +38,6 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_source_cursor::Migration),
             Box::new(m20261203_000012_connectors::Migration),
             Box::new(m20261203_000013_quotas::Migration),
-            Box::new(m20261203_000014_text_search::Migration),
         ]
     }
 }

@@ -165,3 +165,111 @@ proptest! {
         }
     }
 }
+
+/// What a hostile tenant writes into names and posts: social text with markup,
+/// quotes, entities, comment and CDATA openers mixed in.
+fn hostile_text() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            social_text(),
+            Just("<script>alert(1)</script>".to_owned()),
+            Just("\"><img src=x onerror=alert(1)>".to_owned()),
+            Just("' onmouseover='x".to_owned()),
+            Just("</table></svg><!--".to_owned()),
+            Just("&amp;&lt;&#39;".to_owned()),
+            Just("]]><![CDATA[".to_owned()),
+            "[<>&\"'/=]{1,6}",
+        ],
+        1..6,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+/// The escaping the audit page must apply to every tenant-written string.
+fn escaped(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// The tags the audit page is made of; anything else came from a tenant.
+const AUDIT_TAGS: &[&str] = &[
+    "!doctype", "html", "head", "meta", "title", "style", "body", "h1", "h2", "div", "ul", "li", "b", "svg", "text",
+    "rect", "table", "tr", "th", "td", "span", "p",
+];
+
+/// The audit's HTML page over names, authors and texts a hostile tenant
+/// chose: every page is whole, made of the renderer's own tags only, shows
+/// each name escaped, and stays small. Cases come from a fixed seed (as the
+/// `proptest!` blocks above) and run against one server, one tenant each.
+#[actix_web::test]
+async fn the_audit_page_escapes_whatever_tenants_write() {
+    use proptest::strategy::ValueTree;
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse::<u32>().ok()).map_or(12, |n| n.div_ceil(20));
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_5a7e),
+        ..ProptestConfig::default()
+    });
+    let strategy = (hostile_text(), hostile_text(), hostile_text(), hostile_text(), hostile_text());
+    let app = smrm_tests::spawn_app().await;
+    for case in 0..cases {
+        let (brand, rival, set, author, text) = strategy.new_tree(&mut runner).unwrap().current();
+        let t = app.signup(&format!("Case {case}")).await;
+        let create = |name: &str, keyword: &str| serde_json::json!({"name": name.chars().take(200).collect::<String>(), "keywords": [keyword]});
+        let a = app.post("/v1/brands").token(&t.token).json(create(&brand, "kwaudit")).send().await;
+        if a.status != 201 {
+            // A name the API refuses (blank, control characters) is a 422, never worse.
+            assert_eq!(a.status, 422, "{}", a.text);
+            continue;
+        }
+        let b = app.post("/v1/brands").token(&t.token).json(create(&rival, "rvaudit")).send().await;
+        if b.status != 201 {
+            assert_eq!(b.status, 422, "{}", b.text);
+            continue;
+        }
+        let names = [a.body["name"].as_str().unwrap().to_owned(), b.body["name"].as_str().unwrap().to_owned()];
+        let (a, b) = (a.id(), b.id());
+        let set_name: String = set.chars().take(200).collect();
+        let r = app
+            .post("/v1/competitor-sets")
+            .token(&t.token)
+            .json(serde_json::json!({"name": set_name, "brand_id": a, "competitor_ids": [b]}))
+            .send()
+            .await;
+        let set_id = if r.status == 201 { r.id() } else { app.competitor_set(&t.token, "Set", &a, &[&b]).await };
+        let items: Vec<_> = [("kwaudit", "negative"), ("rvaudit", "positive"), ("kwaudit rvaudit", "neutral")]
+            .iter()
+            .enumerate()
+            .map(|(i, (kw, label))| {
+                serde_json::json!({
+                    "external_id": format!("p{i}"), "platform": "vk", "source_type": "social",
+                    "text": format!("{text} {kw}"), "published_at": "2026-11-02T10:00:00Z", "sentiment": label,
+                    "author": {"handle": format!("@a{i}"), "name": author.chars().take(200).collect::<String>()},
+                    "likes": i + 1
+                })
+            })
+            .collect();
+        let r = app.post("/v1/mentions/batch").token(&t.token).json(serde_json::json!({"items": items})).send().await;
+        assert!(r.status == 200 || r.status == 422, "{}", r.text);
+        let page = app
+            .get(&format!(
+                "/v1/brands/{a}/audit?competitor_set_id={set_id}&from=2026-11-01T00:00:00Z&to=2026-11-04T00:00:00Z"
+            ))
+            .token(&t.token)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect(200);
+        let html = &page.text;
+        assert!(html.starts_with("<!doctype html>") && html.ends_with("</html>"), "case {case}: a whole page");
+        assert!(html.len() < 256 * 1024, "case {case}: {} bytes", html.len());
+        assert!(html.contains(&format!("Reputation audit: {}</h1>", escaped(&names[0]))), "case {case}");
+        for (i, _) in html.match_indices('<') {
+            let tag: String = html[i + 1..]
+                .trim_start_matches('/')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '!')
+                .collect::<String>()
+                .to_ascii_lowercase();
+            assert!(AUDIT_TAGS.contains(&tag.as_str()), "case {case}: a <{tag}> the renderer does not write");
+        }
+    }
+}

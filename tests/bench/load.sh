@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-BIN=./target/release/smrm
+BIN="${BIN:-./target/release/smrm}" # BIN=/path/to/another/smrm compares binaries
 [ -x "$BIN" ] || { echo "build it first: cargo build --release -p smrm-api" >&2; exit 1; }
 
 WORK="$(mktemp -d)"

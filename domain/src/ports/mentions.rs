@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::DomainResult;
 use crate::ids::{BrandId, MentionId, PostId, TenantId};
-use crate::model::mention::{Mention, MentionFilter, MentionOrder, NewMention, NewPost, Post, Sentiment};
+use crate::model::mention::{Mention, MentionFilter, MentionOrder, MentionPage, NewMention, NewPost, Post, Sentiment};
 
 /// Which of a mention's fields a change sets.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -80,14 +80,17 @@ pub trait IngestRepository: Send + Sync {
 /// the newest posts (a brand's preview).
 #[async_trait]
 pub trait InboxRepository: Send + Sync {
-    /// One page of mentions (with their posts) in `order`, at most `limit`.
+    /// One page of mentions (with their posts) in `order`, at most `limit`,
+    /// and where the next page starts. With a text search (`filter.q`), the
+    /// page examines at most [`SEARCH_WINDOW`](crate::model::mention::SEARCH_WINDOW)
+    /// mentions.
     async fn list_mentions(
         &self,
         tenant: TenantId,
         filter: &MentionFilter,
         order: MentionOrder,
         limit: u32,
-    ) -> DomainResult<Vec<Mention>>;
+    ) -> DomainResult<MentionPage>;
     async fn get_mention(&self, tenant: TenantId, id: MentionId) -> DomainResult<Mention>;
     /// Writes those of the mention's sentiment, status, assignee and tags
     /// that `fields` names, leaving the others as stored.

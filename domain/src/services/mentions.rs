@@ -8,8 +8,8 @@ use crate::error::{DomainError, DomainResult, Violations};
 use crate::ids::{BrandId, MentionId, PostId, TenantId};
 use crate::model::access::{BrandScope, Principal};
 use crate::model::mention::{
-    Mention, MentionFilter, MentionLink, MentionOrder, MentionPatch, NewMention, NewPost, Post, PostInput, Sentiment,
-    SentimentLabel, SentimentOrigin, check_batch, check_tags,
+    Mention, MentionFilter, MentionLink, MentionOrder, MentionPage, MentionPatch, NewMention, NewPost, Post, PostInput,
+    Sentiment, SentimentLabel, SentimentOrigin, check_batch, check_tags,
 };
 use crate::ports::{
     BackfillRepository, BrandMatcher, BrandQuery, BrandRepository, Clock, InboxRepository, IngestOutcome,
@@ -241,7 +241,7 @@ impl MentionService {
         filter: MentionFilter,
         order: MentionOrder,
         limit: u32,
-    ) -> DomainResult<Vec<Mention>> {
+    ) -> DomainResult<MentionPage> {
         self.inbox.list_mentions(who.tenant_id, &Self::scoped(who, filter), order, limit).await
     }
 

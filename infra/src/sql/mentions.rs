@@ -1,19 +1,19 @@
 //! Posts and mentions: ingest in one transaction per batch, the inbox query,
 //! and backfill steps.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, ArrayType, Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{ArrayType, Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use smrm_domain::ids::{BrandId, MentionId, PostId, TenantId, UserId};
 use smrm_domain::model::mention::{
-    Author, Mention, MentionFilter, MentionLink, MentionOrder, MentionStatus, NewMention, Post, PostInput, Sentiment,
-    SentimentLabel, SentimentOrigin, SourceType, author_key,
+    Author, Mention, MentionFilter, MentionLink, MentionOrder, MentionPage, MentionStatus, NewMention, Post, PostInput,
+    SEARCH_WINDOW, Sentiment, SentimentLabel, SentimentOrigin, SourceType, author_key,
 };
 use smrm_domain::model::sentiment::Correction;
 use smrm_domain::ports::{InboxRepository, MentionFields};
@@ -312,7 +312,8 @@ pub(super) async fn posts_by_id(
     Ok(out)
 }
 
-pub(super) fn filter_condition(backend: DbBackend, tenant: TenantId, f: &MentionFilter) -> Condition {
+/// The filters of `f` but its text search (see `list_mentions`).
+pub(super) fn filter_condition(tenant: TenantId, f: &MentionFilter) -> Condition {
     let mut c = Condition::all().add(mention::Column::TenantId.eq(tenant.0));
     if let Some(b) = f.brand_id {
         c = c.add(mention::Column::BrandId.eq(b.0));
@@ -341,33 +342,100 @@ pub(super) fn filter_condition(backend: DbBackend, tenant: TenantId, f: &Mention
     if let Some(to) = f.to {
         c = c.add(mention::Column::PublishedAt.lt(to));
     }
-    if let Some(q) = &f.q {
-        c = c.add(Expr::col(mention::Column::PostId).in_subquery(posts_containing(backend, tenant, &fold(q))));
-    }
     c
 }
 
-/// The ids of the tenant's posts whose folded text contains `folded`, through
-/// the search index of migration 14: PostgreSQL's trigram index answers the
-/// `LIKE`; SQLite's FTS5 trigram table answers a phrase (a substring of three
-/// characters or more). Shorter strings (refused by the API) scan the posts.
-fn posts_containing(backend: DbBackend, tenant: TenantId, folded: &str) -> sea_orm::sea_query::SelectStatement {
-    if backend == DbBackend::Sqlite && folded.chars().count() >= 3 {
-        let phrase = format!("\"{}\"", folded.replace('"', "\"\""));
-        return Query::select()
-            .column(Alias::new("post_id"))
-            .from(Alias::new("post_search"))
-            .and_where(Expr::cust_with_values("\"post_search\" MATCH ?", [phrase]))
-            .and_where(Expr::col(Alias::new("tenant_id")).eq(tenant.0))
-            .to_owned();
+/// A listing's position: the `(published_at, seq)` of a mention.
+type Key = (DateTime<Utc>, i64);
+
+/// The mentions after `order`'s position, and `order`'s sort.
+fn ordered(q: Select<mention::Entity>, order: MentionOrder) -> Select<mention::Entity> {
+    use mention::Column as M;
+    match order {
+        MentionOrder::Newest { after } => {
+            let q = match after {
+                // The plain bound on `published_at` lets both databases
+                // start the index range there; the OR then only decides ties.
+                Some((at, seq)) => q.filter(M::PublishedAt.lte(at)).filter(
+                    Condition::any()
+                        .add(M::PublishedAt.lt(at))
+                        .add(Condition::all().add(M::PublishedAt.eq(at)).add(M::Seq.lt(seq))),
+                ),
+                None => q,
+            };
+            q.order_by_desc(M::PublishedAt).order_by_desc(M::Seq)
+        }
+        MentionOrder::SinceSeq(after) => q.filter(M::Seq.gt(after)).order_by_asc(M::Seq),
     }
-    let escaped = folded.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    Query::select()
-        .column(post::Column::Id)
-        .from(post::Entity)
-        .and_where(post::Column::TenantId.eq(tenant.0))
-        .and_where(Expr::col(post::Column::TextFolded).like(LikeExpr::new(format!("%{escaped}%")).escape('\\')))
-        .to_owned()
+}
+
+/// The position right after `key` in `order`'s sort.
+fn after(order: MentionOrder, (at, seq): Key) -> MentionOrder {
+    match order {
+        MentionOrder::Newest { .. } => MentionOrder::Newest { after: Some((at, seq)) },
+        MentionOrder::SinceSeq(_) => MentionOrder::SinceSeq(seq),
+    }
+}
+
+impl SqlStore {
+    /// A text search's page: the next `SEARCH_WINDOW` mentions of `listing`
+    /// (keys only, through the listing's index), the posts among theirs whose
+    /// folded text contains `folded` (looked up by key, in chunks), then the
+    /// first `limit` matches. Its cost is bounded by the window whatever the
+    /// tenant stores, and no plan can turn it into a scan of every post.
+    async fn search_window(
+        &self,
+        tenant: TenantId,
+        listing: Select<mention::Entity>,
+        order: MentionOrder,
+        folded: &str,
+        limit: u32,
+    ) -> DomainResult<(Vec<mention::Model>, Option<MentionOrder>)> {
+        use mention::Column as M;
+        let window: Vec<(Uuid, Uuid, DateTime<Utc>, i64)> = listing
+            .select_only()
+            .columns([M::Id, M::PostId, M::PublishedAt, M::Seq])
+            .limit(u64::from(SEARCH_WINDOW))
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let escaped = folded.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let post_ids: Vec<Uuid> = window.iter().map(|w| w.1).collect::<HashSet<_>>().into_iter().collect();
+        let mut matching = HashSet::new();
+        for chunk in post_ids.chunks(CHUNK) {
+            let ids: Vec<Uuid> = post::Entity::find()
+                .select_only()
+                .column(post::Column::Id)
+                .filter(post::Column::TenantId.eq(tenant.0))
+                .filter(post::Column::Id.is_in(chunk.iter().copied()))
+                .filter(Expr::col(post::Column::TextFolded).like(LikeExpr::new(format!("%{escaped}%")).escape('\\')))
+                .into_tuple()
+                .all(&self.db)
+                .await
+                .map_err(db_err)?;
+            matching.extend(ids);
+        }
+        let mut hits: Vec<&(Uuid, Uuid, DateTime<Utc>, i64)> =
+            window.iter().filter(|w| matching.contains(&w.1)).take(limit as usize + 1).collect();
+        let next = if hits.len() > limit as usize {
+            hits.truncate(limit as usize);
+            hits.last().map(|h| after(order, (h.2, h.3)))
+        } else if window.len() == SEARCH_WINDOW as usize {
+            window.last().map(|w| after(order, (w.2, w.3)))
+        } else {
+            None
+        };
+        let rank: HashMap<Uuid, usize> = hits.iter().enumerate().map(|(i, h)| (h.0, i)).collect();
+        let mut rows = mention::Entity::find()
+            .filter(M::TenantId.eq(tenant.0))
+            .filter(M::Id.is_in(rank.keys().copied()))
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        rows.sort_by_key(|m| rank.get(&m.id).copied());
+        Ok((rows, next))
+    }
 }
 
 #[async_trait]
@@ -378,29 +446,30 @@ impl InboxRepository for SqlStore {
         filter: &MentionFilter,
         order: MentionOrder,
         limit: u32,
-    ) -> DomainResult<Vec<Mention>> {
-        let mut q = mention::Entity::find().filter(filter_condition(self.db.get_database_backend(), tenant, filter));
-        q = match order {
-            MentionOrder::Newest { after } => {
-                if let Some((at, seq)) = after {
-                    q = q.filter(Condition::any().add(mention::Column::PublishedAt.lt(at)).add(
-                        Condition::all().add(mention::Column::PublishedAt.eq(at)).add(mention::Column::Seq.lt(seq)),
-                    ));
-                }
-                q.order_by_desc(mention::Column::PublishedAt).order_by_desc(mention::Column::Seq)
+    ) -> DomainResult<MentionPage> {
+        let listing = ordered(mention::Entity::find().filter(filter_condition(tenant, filter)), order);
+        let (rows, next) = match &filter.q {
+            None => {
+                let mut rows = listing.limit(u64::from(limit) + 1).all(&self.db).await.map_err(db_err)?;
+                let next = if rows.len() > limit as usize {
+                    rows.truncate(limit as usize);
+                    rows.last().map(|m| after(order, (m.published_at, m.seq)))
+                } else {
+                    None
+                };
+                (rows, next)
             }
-            MentionOrder::SinceSeq(after) => {
-                q.filter(mention::Column::Seq.gt(after)).order_by_asc(mention::Column::Seq)
-            }
+            Some(q) => self.search_window(tenant, listing, order, &fold(q), limit).await?,
         };
-        let rows = q.limit(limit as u64).all(&self.db).await.map_err(db_err)?;
         let posts = posts_by_id(&self.db, tenant, rows.iter().map(|m| m.post_id).collect()).await?;
-        rows.into_iter()
+        let items = rows
+            .into_iter()
             .map(|m| {
                 let post = posts.get(&m.post_id).cloned().ok_or_else(|| corrupt("post", &m.post_id.to_string()))?;
                 to_mention(m, post)
             })
-            .collect()
+            .collect::<DomainResult<_>>()?;
+        Ok(MentionPage { items, next })
     }
 
     async fn get_mention(&self, tenant: TenantId, id: MentionId) -> DomainResult<Mention> {

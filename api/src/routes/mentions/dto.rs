@@ -244,7 +244,8 @@ impl From<Mention> for MentionDto {
 #[schema(example = json!({"data": [], "next_cursor": null}))]
 pub struct MentionList {
     pub data: Vec<MentionDto>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
+    /// Pass as `cursor` for the next page; `null` on the last page. With `q`,
+    /// a page may be short (or empty) and still have one.
     pub next_cursor: Option<String>,
 }
 
@@ -291,8 +292,9 @@ pub struct MentionQuery {
     /// The author's handle (with or without `@`, any case).
     pub author: Option<String>,
     /// Case-insensitive text search: mentions whose post's text contains this
-    /// string (3–1000 characters; `ё` matches `е`). It uses an index, so its
-    /// cost follows the matches, not the number of posts.
+    /// string (3–1000 characters; `ё` matches `е`). A search page examines at
+    /// most 10,000 mentions from its cursor, so it may hold fewer than `limit`
+    /// items, even none, with a `next_cursor`: keep paging until it is `null`.
     pub q: Option<String>,
     /// `published_at` ≥ from (RFC 3339).
     pub from: Option<DateTime<Utc>>,

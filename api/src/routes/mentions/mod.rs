@@ -25,13 +25,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// Where a page starts: after `(published_at, seq)` newest-first, or after a `seq`.
-pub fn encode_cursor(m: &Mention, since: bool) -> String {
+pub fn encode_cursor(order: &MentionOrder) -> Option<String> {
     let mut bytes = Vec::with_capacity(16);
-    if !since {
-        bytes.extend_from_slice(&m.post.input.published_at.timestamp_micros().to_be_bytes());
+    match *order {
+        MentionOrder::Newest { after: Some((at, seq)) } => {
+            bytes.extend_from_slice(&at.timestamp_micros().to_be_bytes());
+            bytes.extend_from_slice(&seq.to_be_bytes());
+        }
+        MentionOrder::Newest { after: None } => return None,
+        MentionOrder::SinceSeq(seq) => bytes.extend_from_slice(&seq.to_be_bytes()),
     }
-    bytes.extend_from_slice(&m.seq.to_be_bytes());
-    URL_SAFE_NO_PAD.encode(bytes)
+    Some(URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// The order a mentions cursor names; `None` for anything else.
@@ -47,7 +51,7 @@ pub fn decode_cursor(cursor: &str, since: bool) -> Option<MentionOrder> {
 }
 
 /// Validates the query: the filter, the order and the page size.
-fn parse(q: MentionQuery) -> Result<(MentionFilter, MentionOrder, u32, bool), ApiError> {
+fn parse(q: MentionQuery) -> Result<(MentionFilter, MentionOrder, u32), ApiError> {
     let mut errors = Vec::new();
     if let (Some(from), Some(to)) = (q.from, q.to)
         && from >= to
@@ -105,7 +109,7 @@ fn parse(q: MentionQuery) -> Result<(MentionFilter, MentionOrder, u32, bool), Ap
         to: q.to,
         only_brands: None,
     };
-    Ok((filter, order, limit, since))
+    Ok((filter, order, limit))
 }
 
 /// Ingests 1–1,000 posts, all or nothing (analyst).
@@ -146,15 +150,10 @@ async fn list(
     who: Auth<AnyRole>,
     q: ValidQuery<MentionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (filter, order, limit, since) = parse(q.0)?;
-    let mut page = state.mentions.list(&who, filter, order, limit + 1).await?;
-    let next_cursor = if page.len() > limit as usize {
-        page.truncate(limit as usize);
-        page.last().map(|m| encode_cursor(m, since))
-    } else {
-        None
-    };
-    Ok(HttpResponse::Ok().json(MentionList { data: page.into_iter().map(Into::into).collect(), next_cursor }))
+    let (filter, order, limit) = parse(q.0)?;
+    let page = state.mentions.list(&who, filter, order, limit).await?;
+    let next_cursor = page.next.as_ref().and_then(encode_cursor);
+    Ok(HttpResponse::Ok().json(MentionList { data: page.items.into_iter().map(Into::into).collect(), next_cursor }))
 }
 
 const CSV_HEADER: &str = "id,seq,brand_id,external_id,platform,source_type,published_at,author_handle,author_name,author_followers,\
@@ -235,7 +234,7 @@ async fn export(
     who: Auth<AnyRole>,
     q: ValidQuery<MentionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (filter, order, _, since) = parse(MentionQuery { limit: None, ..q.0 })?;
+    let (filter, order, _) = parse(MentionQuery { limit: None, ..q.0 })?;
     let principal: Principal = who.principal;
     // State of the stream: the next page's order, or `None` when done.
     let start = (state, principal, filter, Some(order), true);
@@ -251,25 +250,15 @@ async fn export(
                 ));
             }
         };
-        let next = match page.last() {
-            Some(last) if page.len() == EXPORT_PAGE as usize => Some(if since {
-                MentionOrder::SinceSeq(last.seq)
-            } else {
-                MentionOrder::Newest { after: Some((last.post.input.published_at, last.seq)) }
-            }),
-            _ => None,
-        };
-        let mut out = String::with_capacity(page.len() * 400 + CSV_HEADER.len());
+        // A page may be empty and still go on (a text search's window).
+        let mut out = String::with_capacity(page.items.len() * 400 + CSV_HEADER.len());
         if first {
             out.push_str(CSV_HEADER);
         }
-        if page.is_empty() && !first {
-            return None;
-        }
-        for m in page {
+        for m in page.items {
             csv_row(&mut out, m);
         }
-        Some((Ok::<_, actix_web::Error>(Bytes::from(out)), (state, who, filter, next, false)))
+        Some((Ok::<_, actix_web::Error>(Bytes::from(out)), (state, who, filter, page.next, false)))
     });
     Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
