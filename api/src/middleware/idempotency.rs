@@ -59,6 +59,7 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     if req.method() != Method::POST
         || !req.headers().contains_key(actix_web::http::header::AUTHORIZATION)
+        || !req.headers().contains_key(HEADER)
         || exempt(&req)
     {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
