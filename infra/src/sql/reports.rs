@@ -6,8 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{Condition, ConnectionTrait, DbBackend};
 use smrm_domain::ids::{BrandId, MentionId, TenantId};
-use smrm_domain::metrics::EngagementSums;
-use smrm_domain::model::mention::{Mention, SentimentLabel, SourceType};
+use smrm_domain::model::mention::{Mention, SentimentLabel};
 use smrm_domain::ports::{AuthorQuery, AuthorRow, InboxRepository, RollupGroup, RollupQuery, RollupReader, RollupRow};
 use smrm_domain::{DomainError, DomainResult};
 use uuid::Uuid;
@@ -83,35 +82,12 @@ impl SqlStore {
         select.add_group_by([col(M::BrandId), Expr::cust(minute)]);
         select.add_group_by(dims.iter().map(|(c, _)| col(*c)));
         let rows = self.db.query_all_raw(backend.build(&select)).await.map_err(db_err)?;
-        let u = |v: i64| u64::try_from(v).unwrap_or(0);
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let int = |name: &str| row.try_get::<i64>("", name).map_err(db_err);
-            let text = |name: &str| row.try_get::<String>("", name).map_err(db_err);
-            let (platform, source_type, sentiment) = match q.group {
-                RollupGroup::Brand => (None, None, None),
-                RollupGroup::Platform => (Some(text("platform")?), None, None),
-                RollupGroup::SentimentAndSource => {
-                    (None, SourceType::parse(&text("source_type")?), SentimentLabel::parse(&text("sentiment")?))
-                }
-            };
-            let at = DateTime::from_timestamp(int("minute")?.saturating_mul(60), 0)
+            let minute = row.try_get::<i64>("", "minute").map_err(db_err)?;
+            let at = DateTime::from_timestamp(minute.saturating_mul(60), 0)
                 .ok_or_else(|| DomainError::Internal("a minute out of range".into()))?;
-            out.push(RollupRow {
-                brand_id: BrandId(row.try_get::<Uuid>("", "brand_id").map_err(db_err)?),
-                at,
-                platform,
-                source_type,
-                sentiment,
-                sums: EngagementSums {
-                    mentions: u(int("mentions")?),
-                    likes: u(int("likes")?),
-                    comments: u(int("comments")?),
-                    reposts: u(int("reposts")?),
-                    views: u(int("views")?),
-                    reach: u(int("reach")?),
-                },
-            });
+            out.push(rollups::summed_row(&row, q.group, at)?);
         }
         Ok(out)
     }

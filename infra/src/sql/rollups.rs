@@ -461,39 +461,45 @@ pub(crate) async fn read(
     }
     let db = store.connection();
     let rows = db.query_all_raw(db.get_database_backend().build(&select)).await.map_err(db_err)?;
-    let u = |v: i64| u64::try_from(v).unwrap_or(0);
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let sum = |name: &str| row.try_get::<i64>("", name).map(u).map_err(db_err);
-        let sums = EngagementSums {
+        let hour = row.try_get::<DateTime<Utc>>("", "hour").map_err(db_err)?;
+        let r = summed_row(&row, q.group, hour)?;
+        if r.sums.mentions > 0 {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// A row of sums read back from SQL: `brand_id`, the six sums by their names
+/// (negative ones read as 0) and the dimensions `group` keeps apart
+/// (`platform`, or `sentiment` and `source_type`), in the slot at `at`.
+pub(crate) fn summed_row(row: &sea_orm::QueryResult, group: RollupGroup, at: DateTime<Utc>) -> DomainResult<RollupRow> {
+    let sum = |name: &str| row.try_get::<i64>("", name).map(|v| u64::try_from(v).unwrap_or(0)).map_err(db_err);
+    let text = |name: &str| row.try_get::<String>("", name).map_err(db_err);
+    let (platform, source_type, sentiment) = match group {
+        RollupGroup::Brand => (None, None, None),
+        RollupGroup::SentimentAndSource => {
+            (None, SourceType::parse(&text("source_type")?), SentimentLabel::parse(&text("sentiment")?))
+        }
+        RollupGroup::Platform => (Some(text("platform")?), None, None),
+    };
+    Ok(RollupRow {
+        brand_id: BrandId(row.try_get::<Uuid>("", "brand_id").map_err(db_err)?),
+        at,
+        platform,
+        source_type,
+        sentiment,
+        sums: EngagementSums {
             mentions: sum("mentions")?,
             likes: sum("likes")?,
             comments: sum("comments")?,
             reposts: sum("reposts")?,
             views: sum("views")?,
             reach: sum("reach")?,
-        };
-        if sums.mentions == 0 {
-            continue;
-        }
-        let text = |name: &str| row.try_get::<String>("", name).map_err(db_err);
-        let (platform, source_type, sentiment) = match q.group {
-            RollupGroup::Brand => (None, None, None),
-            RollupGroup::SentimentAndSource => {
-                (None, SourceType::parse(&text("source_type")?), SentimentLabel::parse(&text("sentiment")?))
-            }
-            RollupGroup::Platform => (Some(text("platform")?), None, None),
-        };
-        out.push(RollupRow {
-            brand_id: BrandId(row.try_get::<Uuid>("", "brand_id").map_err(db_err)?),
-            at: row.try_get::<DateTime<Utc>>("", "hour").map_err(db_err)?,
-            platform,
-            source_type,
-            sentiment,
-            sums,
-        });
-    }
-    Ok(out)
+        },
+    })
 }
 
 /// brand, hour, mentions, likes, comments, reposts, views, reach.
