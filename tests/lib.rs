@@ -253,6 +253,7 @@ impl TestApp {
             schema: self.config.database_schema.clone(),
             max_connections: 2,
             busy_timeout: Duration::from_secs(5),
+            batch_inserts: self.config.batch_inserts,
         })
         .await
         .expect("the test database answers")

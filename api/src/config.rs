@@ -20,6 +20,7 @@ const KNOWN: &[&str] = &[
     "SMRM_CORS_ORIGINS",
     "SMRM_DB_MAX_CONNECTIONS",
     "SMRM_SQLITE_BUSY_TIMEOUT_MS",
+    "SMRM_BATCH_INSERTS",
     "SMRM_LOG_FORMAT",
     "SMRM_WORKERS",
     "SMRM_SENTIMENT_URL",
@@ -45,6 +46,9 @@ pub struct Config {
     /// SQLite: how long a writer waits for another process's write lock
     /// before the request answers 503 with `Retry-After`.
     pub sqlite_busy_timeout_ms: u64,
+    /// PostgreSQL: how batch INSERTs are written (`SMRM_BATCH_INSERTS`:
+    /// `auto`, `arrays` or `values`).
+    pub batch_inserts: smrm_infra::BatchInserts,
     pub redis_url: Option<String>,
     /// Prefix of every Redis key.
     pub redis_namespace: String,
@@ -98,6 +102,7 @@ impl std::fmt::Debug for Config {
             .field("database_schema", &self.database_schema)
             .field("db_max_connections", &self.db_max_connections)
             .field("sqlite_busy_timeout_ms", &self.sqlite_busy_timeout_ms)
+            .field("batch_inserts", &self.batch_inserts)
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("jwt_secret", &"<redacted>")
             .field("access_token_seconds", &self.access_token_seconds)
@@ -221,6 +226,15 @@ impl Config {
                 raw.split(',').map(|s| s.trim().trim_end_matches('/').to_owned()).filter(|s| !s.is_empty()).collect()
             }
         });
+        let batch_inserts = match get("SMRM_BATCH_INSERTS").as_deref().map(str::trim) {
+            None | Some("auto") => smrm_infra::BatchInserts::Auto,
+            Some("arrays") => smrm_infra::BatchInserts::Arrays,
+            Some("values") => smrm_infra::BatchInserts::Values,
+            Some(other) => {
+                errors.push(format!("SMRM_BATCH_INSERTS={other}: expected auto, arrays or values"));
+                smrm_infra::BatchInserts::Auto
+            }
+        };
         let log_json = match get("SMRM_LOG_FORMAT").as_deref() {
             None | Some("text") => false,
             Some("json") => true,
@@ -289,6 +303,7 @@ impl Config {
             database_schema: None,
             db_max_connections,
             sqlite_busy_timeout_ms,
+            batch_inserts,
             redis_url,
             redis_namespace: "smrm".into(),
             jwt_secret,

@@ -22,6 +22,11 @@ COMMANDS:
     demo       fill a demo tenant (brands, ~5,000 mentions, answers) and
                print a login, an API key and curl lines to try
     migrate    apply pending database migrations and exit
+    citus setup
+               on a Citus coordinator (SMRM_DATABASE_URL): apply pending
+               migrations, then distribute every tenant table by tenant
+               and make the global ones reference tables; idempotent
+               (README.md, \"Scale-out\")
     openapi    print the OpenAPI document (openapi/openapi.json)
     rate-limit <tenant-id> <per-minute|default>
                set a tenant's requests per minute per API key or user
@@ -55,6 +60,19 @@ async fn main() {
             if let Err(e) = result {
                 tracing::error!("{e}");
                 std::process::exit(1);
+            }
+        }
+        "citus" => {
+            let config = load_config();
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            match citus(&config, &args).await {
+                Ok(text) => {
+                    let _ = writeln!(std::io::stdout(), "{text}");
+                }
+                Err(e) => {
+                    tracing::error!("{e}");
+                    std::process::exit(1);
+                }
             }
         }
         "demo" => {
@@ -134,6 +152,25 @@ async fn migrate(config: &Config) -> Result<(), String> {
     connect_and_migrate(config).await?;
     tracing::info!("database is up to date");
     Ok(())
+}
+
+/// `smrm citus setup`: what `serve` and `migrate` do on a Citus
+/// coordinator anyway, run by hand and reported.
+async fn citus(config: &Config, args: &[String]) -> Result<String, String> {
+    if args.first().map(String::as_str) != Some("setup") || args.len() > 1 {
+        return Err("usage: smrm citus setup".into());
+    }
+    let store = smrm_api::startup::connect(config).await?;
+    let Some(setup) = store.migrate().await.map_err(|e| format!("cannot migrate the database: {e}"))? else {
+        return Err("the database is not a Citus coordinator (no `citus` extension): nothing to do".into());
+    };
+    let placed = setup.distributed.len() + setup.reference.len();
+    Ok(format!(
+        "Citus: {placed} tables placed now ({} distributed by tenant, {} reference), {} placed already",
+        setup.distributed.len(),
+        setup.reference.len(),
+        setup.already,
+    ))
 }
 
 fn print_demo(s: &smrm_api::demo::DemoSummary, addr: std::net::SocketAddr) {

@@ -63,16 +63,22 @@ pub struct Application {
 
 /// Connects to the database and applies migrations (`smrm migrate`, and every start).
 pub async fn connect_and_migrate(config: &Config) -> Result<SqlStore, String> {
-    let store = SqlStore::connect(&DbSettings {
+    let store = connect(config).await?;
+    store.migrate().await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+    Ok(store)
+}
+
+/// The store `config` names, as it is (no migration).
+pub async fn connect(config: &Config) -> Result<SqlStore, String> {
+    SqlStore::connect(&DbSettings {
         url: config.database_url.clone(),
         schema: config.database_schema.clone(),
         max_connections: config.db_max_connections,
         busy_timeout: Duration::from_millis(config.sqlite_busy_timeout_ms),
+        batch_inserts: config.batch_inserts,
     })
     .await
-    .map_err(|e| format!("cannot connect to the database: {e}"))?;
-    store.migrate().await.map_err(|e| format!("cannot migrate the database: {e}"))?;
-    Ok(store)
+    .map_err(|e| format!("cannot connect to the database: {e}"))
 }
 
 const HOUR: Duration = Duration::from_secs(3600);

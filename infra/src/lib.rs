@@ -13,4 +13,4 @@ pub mod secrets;
 pub mod sentiment;
 pub mod sql;
 
-pub use sql::{DbSettings, SqlStore};
+pub use sql::{BatchInserts, DbSettings, SqlStore};

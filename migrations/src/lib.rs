@@ -4,6 +4,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+pub mod citus;
 mod columns;
 mod m20261126_000001_foundation;
 mod m20261127_000002_mentions;
@@ -18,6 +19,7 @@ mod m20261127_000010_rollup_fillfactor;
 mod m20261203_000011_source_cursor;
 mod m20261203_000012_connectors;
 mod m20261203_000013_quotas;
+mod m20261204_000014_login_directory;
 
 pub struct Migrator;
 
@@ -38,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_source_cursor::Migration),
             Box::new(m20261203_000012_connectors::Migration),
             Box::new(m20261203_000013_quotas::Migration),
+            Box::new(m20261204_000014_login_directory::Migration),
         ]
     }
 }

@@ -171,6 +171,16 @@ async fn users_have_a_full_life_cycle() {
         .send()
         .await
         .problem(401);
+    // The deletion freed the address in the login directory (which has no
+    // foreign key to cascade): another tenant can give it to its user.
+    let other = app.signup("Other agency").await;
+    app.post("/v1/users")
+        .token(&other.token)
+        .json(json!({"email": "client@brand.example", "password": PASSWORD, "role": "viewer"}))
+        .send()
+        .await
+        .expect(201);
+    app.login("client@brand.example", PASSWORD).await;
 }
 
 #[actix_web::test]

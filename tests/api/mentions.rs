@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use smrm_tests::{TestApp, spawn_app};
+use smrm_tests::{TestApp, spawn_app, spawn_app_with};
 
 fn post(external_id: &str, text: &str) -> Value {
     json!({
@@ -662,7 +662,18 @@ async fn sub_microsecond_times_page_without_skipping() {
 
 #[actix_web::test]
 async fn concurrent_overlapping_batches_lose_and_duplicate_nothing() {
-    let app = spawn_app().await;
+    overlapping_batches(spawn_app().await).await;
+}
+
+/// The same with batch INSERTs written as `VALUES` lists, the form SMRM
+/// uses on Citus (`SMRM_BATCH_INSERTS=values`): on SQLite it changes
+/// nothing, on PostgreSQL it is the path Citus takes.
+#[actix_web::test]
+async fn concurrent_overlapping_batches_as_values_lists_lose_and_duplicate_nothing() {
+    overlapping_batches(spawn_app_with(|c| c.batch_inserts = smrm_infra::BatchInserts::Values).await).await;
+}
+
+async fn overlapping_batches(app: TestApp) {
     let t = app.signup("Concurrent").await;
     let brand = brand_with(&app, &t.token, "Дейнет", json!(["Дейнет"]), json!([])).await;
     // Eight batches of 60 posts, each sharing 30 with the next: 270 posts in
@@ -672,12 +683,15 @@ async fn concurrent_overlapping_batches_lose_and_duplicate_nothing() {
         .collect();
     let answers = futures_util::future::join_all(
         batches
-            .into_iter()
+            .iter()
             .map(|items| app.post("/v1/mentions/batch").token(&t.token).json(json!({ "items": items })).send()),
     )
     .await;
     let created: u64 = answers.into_iter().map(|r| r.expect(200).body["created"].as_u64().unwrap()).sum();
     assert_eq!(created, 270, "every distinct post makes exactly one mention");
+    let again = app.post("/v1/mentions/batch").token(&t.token).json(json!({ "items": batches[3] })).send().await;
+    let again = again.expect(200).body;
+    assert_eq!((again["created"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(60)), "{again}");
 
     app.assert_polled_once_each(&t.token, 270).await;
     let report = app

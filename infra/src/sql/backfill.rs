@@ -204,7 +204,7 @@ impl BackfillRepository for SqlStore {
             }
         }
         // The lock order of every writer: mention rows, rollups, the counter.
-        deltas.apply(&txn, tenant).await?;
+        deltas.apply(&txn, tenant, self.batch_form()).await?;
         let (mut seq, _) = lock_counter(&txn, tenant, add.len() as i64).await?;
         if brand::Entity::find_by_id((tenant.0, brand.0)).one(&txn).await.map_err(db_err)?.is_none() {
             // Deleted since the claim: nothing may be written for it (no
@@ -219,7 +219,7 @@ impl BackfillRepository for SqlStore {
             })
             .collect();
         let added = rows.len() as u64;
-        insert_mentions(&txn, rows).await?;
+        insert_mentions(&txn, rows, self.batch_form()).await?;
         txn.commit().await.map_err(db_err)?;
         Ok((added, removed.len() as u64))
     }

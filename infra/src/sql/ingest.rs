@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use sea_orm::sea_query::{ArrayType, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
-    SqlErr, Statement,
+    SqlErr,
 };
 use smrm_domain::DomainResult;
 use smrm_domain::ids::{BrandId, TenantId};
@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::entities::{brand, post, tenant_counter as counter};
 use super::mentions::*;
 use super::rollups::Deltas;
-use super::unnest::Unnest;
+use super::unnest::{BatchForm, Unnest};
 use super::{SqlStore, db_err, from_json};
 
 /// How a batch's posts are written on PostgreSQL.
@@ -69,9 +69,9 @@ impl Overlapping {
     }
 }
 
-/// The posts' INSERT on PostgreSQL, `tail` after it. The rows are not
-/// needed afterwards: their strings move into the arrays.
-fn posts_statement(mut rows: Vec<post::Model>, tail: &str) -> Statement {
+/// The posts' INSERT on PostgreSQL. The rows are not needed afterwards:
+/// their strings move into the arrays.
+fn posts_insert(mut rows: Vec<post::Model>) -> Unnest {
     Unnest::into("posts")
         .column("tenant_id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.tenant_id))
         .column("id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.id))
@@ -140,7 +140,6 @@ fn posts_statement(mut rows: Vec<post::Model>, tail: &str) -> Statement {
             String::new(),
             rows.iter_mut().map(|r| r.repost_of_external_id.take()),
         )
-        .statement(tail)
 }
 
 /// Inserts the posts not stored yet (the unique index on platform and
@@ -150,16 +149,17 @@ async fn insert_new_posts(
     txn: &DatabaseTransaction,
     rows: Vec<post::Model>,
     how: PostInsert,
+    form: BatchForm,
 ) -> Result<HashSet<Uuid>, DbErr> {
     if txn.get_database_backend() == DbBackend::Postgres && !rows.is_empty() {
         if how == PostInsert::Plain {
             let ids = rows.iter().map(|r| r.id).collect();
-            txn.execute_raw(posts_statement(rows, "")).await?;
+            posts_insert(rows).execute(txn, "", form).await?;
             return Ok(ids);
         }
-        let statement = posts_statement(rows, "ON CONFLICT (tenant_id, platform, external_id) DO NOTHING RETURNING id");
+        let tail = "ON CONFLICT (tenant_id, platform, external_id) DO NOTHING RETURNING id";
         let mut inserted = HashSet::new();
-        for row in txn.query_all_raw(statement).await? {
+        for row in posts_insert(rows).query(txn, tail, form).await? {
             inserted.insert(row.try_get::<Uuid>("", "id")?);
         }
         return Ok(inserted);
@@ -218,7 +218,12 @@ impl IngestRepository for SqlStore {
         // tenant's counter lock, so concurrent batches write their posts in
         // parallel; they go in key order, so two overlapping batches wait on
         // each other's rows instead of deadlocking.
-        let mut how = self.overlapping.how(tenant);
+        // On Citus a distributed INSERT reports a duplicate key as an
+        // internal error (XX000), not as a unique violation, so the plain
+        // INSERT's fallback could not tell it from a real failure: posts
+        // always go in skipping the stored ones.
+        let form = self.batch_form();
+        let mut how = if self.citus { PostInsert::Skipping } else { self.overlapping.how(tenant) };
         let (txn, inserted) = loop {
             let txn = super::begin_write(&self.db).await?;
             // SQLite runs one transaction at a time, so a brand query that
@@ -234,9 +239,9 @@ impl IngestRepository for SqlStore {
             let mut rows: Vec<post::Model> =
                 posts.iter().map(|p| post_row(tenant, &p.post, p.folded_text.clone())).collect();
             rows.sort_unstable_by(|a, b| (&a.platform, &a.external_id).cmp(&(&b.platform, &b.external_id)));
-            match insert_new_posts(&txn, rows, how).await {
+            match insert_new_posts(&txn, rows, how, form).await {
                 Ok(inserted) => {
-                    if how == PostInsert::Skipping {
+                    if how == PostInsert::Skipping && !self.citus {
                         self.overlapping.saw(tenant, inserted.len() < posts.len());
                     }
                     break (txn, inserted);
@@ -278,7 +283,7 @@ impl IngestRepository for SqlStore {
         }
         // Posts sent again with other counts: stored counts and rollups follow.
         outcome.updated = super::engagement::refresh(&txn, tenant, &dup, &mut deltas).await?;
-        deltas.apply(&txn, tenant).await?;
+        deltas.apply(&txn, tenant, form).await?;
         // The webhook outbox, in the same transaction: no event is lost, and
         // none is sent for a batch that did not commit.
         let subjects: Vec<(Uuid, &[Event])> =
@@ -301,7 +306,7 @@ impl IngestRepository for SqlStore {
                 outcome.created.push(m.id);
             }
         }
-        insert_mentions(&txn, mention_rows).await?;
+        insert_mentions(&txn, mention_rows, form).await?;
         txn.commit().await.map_err(db_err)?;
         Ok(Some(outcome))
     }

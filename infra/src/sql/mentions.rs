@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use super::entities::{mention, post, tenant_counter as counter};
 use super::rollups::Deltas;
-use super::unnest::Unnest;
+use super::unnest::{BatchForm, Unnest};
 use super::{SqlStore, db_err, from_json, to_json};
 
 /// `posts.auto_label` of a post not scored yet (it matched no brand when it
@@ -216,13 +216,14 @@ pub(super) async fn relabelled(
     tenant: TenantId,
     m: &Mention,
     old: &mention::Model,
+    form: BatchForm,
 ) -> DomainResult<()> {
     if old.sentiment_label != m.sentiment.label.as_str() {
         let was = SentimentLabel::parse(&old.sentiment_label).ok_or_else(|| corrupt("label", &old.sentiment_label))?;
         let mut deltas = Deltas::default();
         deltas.add(m.brand_id, &m.post, was, -1);
         deltas.add(m.brand_id, &m.post, m.sentiment.label, 1);
-        deltas.apply(txn, tenant).await?;
+        deltas.apply(txn, tenant, form).await?;
     }
     let changed =
         old.sentiment_origin != m.sentiment.origin.as_str() || old.sentiment_label != m.sentiment.label.as_str();
@@ -237,7 +238,11 @@ pub(super) async fn relabelled(
     Ok(())
 }
 
-pub(super) async fn insert_mentions(txn: &DatabaseTransaction, rows: Vec<mention::Model>) -> DomainResult<()> {
+pub(super) async fn insert_mentions(
+    txn: &DatabaseTransaction,
+    rows: Vec<mention::Model>,
+    form: BatchForm,
+) -> DomainResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -245,7 +250,7 @@ pub(super) async fn insert_mentions(txn: &DatabaseTransaction, rows: Vec<mention
         // New mentions have no assignee and no response yet (NULL). The
         // rows' strings move into the arrays.
         let mut rows = rows;
-        let statement = Unnest::into("mentions")
+        Unnest::into("mentions")
             .column("tenant_id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.tenant_id))
             .column("id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.id))
             .column("post_id", "uuid", ArrayType::Uuid, rows.iter().map(|r| r.post_id))
@@ -280,8 +285,9 @@ pub(super) async fn insert_mentions(txn: &DatabaseTransaction, rows: Vec<mention
             .json("matched_words", rows.iter().map(|r| r.matched_words.to_string()))
             .column("created_at", "timestamptz", ArrayType::ChronoDateTimeUtc, rows.iter().map(|r| r.created_at))
             .column("updated_at", "timestamptz", ArrayType::ChronoDateTimeUtc, rows.iter().map(|r| r.updated_at))
-            .statement("");
-        txn.execute_raw(statement).await.map_err(db_err)?;
+            .execute(txn, "", form)
+            .await
+            .map_err(db_err)?;
         return Ok(());
     }
     let mut rows = rows.into_iter().peekable();
@@ -525,7 +531,7 @@ impl InboxRepository for SqlStore {
                 continue;
             }
             if fields.sentiment {
-                relabelled(&txn, tenant, m, &old).await?;
+                relabelled(&txn, tenant, m, &old, self.batch_form()).await?;
             }
             return txn.commit().await.map_err(db_err);
         }

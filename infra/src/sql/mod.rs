@@ -27,6 +27,7 @@ use sea_orm::{
 };
 use serde::de::DeserializeOwned;
 use smrm_domain::DomainError;
+pub use smrm_migrations::citus;
 use smrm_migrations::{Migrator, MigratorTrait};
 
 /// Every repository port, over one connection pool.
@@ -41,6 +42,12 @@ pub struct SqlStore {
     /// their posts go in with `ON CONFLICT DO NOTHING` at once, everyone
     /// else's with a plain INSERT first (see `ingest::PostInsert`).
     overlapping: std::sync::Arc<ingest::Overlapping>,
+    /// PostgreSQL with the `citus` extension: posts always go in with
+    /// `ON CONFLICT DO NOTHING` (see `ingest::PostInsert`).
+    citus: bool,
+    /// How batch INSERTs are written: `VALUES` lists on Citus, which routes
+    /// them to the tenant's shard, arrays elsewhere (see `unnest::BatchForm`).
+    batch_form: unnest::BatchForm,
 }
 
 /// How to reach the database.
@@ -54,6 +61,20 @@ pub struct DbSettings {
     /// lock (another process on the same file) before giving up with
     /// `DomainError::Unavailable`.
     pub busy_timeout: Duration,
+    /// PostgreSQL: how batch INSERTs are written (`SMRM_BATCH_INSERTS`).
+    pub batch_inserts: BatchInserts,
+}
+
+/// How batch INSERTs (posts, mentions, rollup deltas) are written on
+/// PostgreSQL: `Auto` picks arrays on plain PostgreSQL and `VALUES` lists on
+/// Citus (see `unnest::BatchForm`); the other two force one form, to
+/// measure the difference (`tests/bench/citus.sh`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BatchInserts {
+    #[default]
+    Auto,
+    Arrays,
+    Values,
 }
 
 impl SqlStore {
@@ -83,12 +104,38 @@ impl SqlStore {
             }
         }
         let db = Database::connect(opts).await.map_err(db_err)?;
-        Ok(Self { db, _keeper: keeper, overlapping: Default::default() })
+        let citus = citus::installed(&db).await.map_err(db_err)?;
+        let batch_form = match settings.batch_inserts {
+            BatchInserts::Auto if citus => unnest::BatchForm::Values,
+            BatchInserts::Auto | BatchInserts::Arrays => unnest::BatchForm::Unnest,
+            BatchInserts::Values => unnest::BatchForm::Values,
+        };
+        Ok(Self { db, _keeper: keeper, overlapping: Default::default(), citus, batch_form })
     }
 
-    /// Applies every pending migration.
-    pub async fn migrate(&self) -> Result<(), DomainError> {
-        Migrator::up(&self.db, None).await.map_err(db_err)
+    /// Applies every pending migration; on Citus, then places every table
+    /// the migrations made (`smrm_migrations::citus::setup`) and returns what
+    /// it did.
+    pub async fn migrate(&self) -> Result<Option<citus::Setup>, DomainError> {
+        Migrator::up(&self.db, None).await.map_err(db_err)?;
+        if !self.citus {
+            return Ok(None);
+        }
+        let setup = citus::setup(&self.db).await.map_err(db_err)?;
+        if !setup.distributed.is_empty() || !setup.reference.is_empty() {
+            tracing::info!(distributed = ?setup.distributed, reference = ?setup.reference, "tables placed on Citus");
+        }
+        Ok(Some(setup))
+    }
+
+    /// Whether the database is a Citus coordinator.
+    pub fn on_citus(&self) -> bool {
+        self.citus
+    }
+
+    /// How batch INSERTs are written on PostgreSQL here.
+    fn batch_form(&self) -> unnest::BatchForm {
+        self.batch_form
     }
 
     /// `Ok` when the database answers a trivial query.

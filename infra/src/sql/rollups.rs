@@ -14,7 +14,7 @@ use smrm_domain::ports::{AuthorQuery, AuthorRow, AuthorSort, RollupGroup, Rollup
 use uuid::Uuid;
 
 use super::entities::{brand_hour, rollup};
-use super::unnest::Unnest;
+use super::unnest::{BatchForm, Unnest};
 use super::{SqlStore, db_err};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -178,27 +178,24 @@ impl Deltas {
     }
 
     /// Upserts every change: new rows are inserted, existing ones incremented.
-    pub(crate) async fn apply(self, db: &impl ConnectionTrait, tenant: TenantId) -> DomainResult<()> {
+    pub(crate) async fn apply(self, db: &impl ConnectionTrait, tenant: TenantId, form: BatchForm) -> DomainResult<()> {
         let Deltas(hourly, authors) = self;
-        apply_authors(db, tenant, authors).await?;
-        apply_brand_hours(db, tenant, &hourly).await?;
+        apply_authors(db, tenant, authors, form).await?;
+        apply_brand_hours(db, tenant, &hourly, form).await?;
         if db.get_database_backend() == DbBackend::Postgres {
             let rows: Vec<(&Key, &Sums)> = hourly.iter().filter(|(_, s)| !s.is_zero()).collect();
             if rows.is_empty() {
                 return Ok(());
             }
-            let statement = Unnest::into("mention_rollups")
+            let insert = Unnest::into("mention_rollups")
                 .column("tenant_id", "uuid", ArrayType::Uuid, rows.iter().map(|_| tenant.0))
                 .column("brand_id", "uuid", ArrayType::Uuid, rows.iter().map(|(k, _)| k.brand))
                 .column("hour", "timestamptz", ArrayType::ChronoDateTimeUtc, rows.iter().map(|(k, _)| k.hour))
                 .column("platform", "text", ArrayType::String, rows.iter().map(|(k, _)| k.platform.clone()))
                 .column("source_type", "text", ArrayType::String, rows.iter().map(|(k, _)| k.source_type.to_owned()))
                 .column("sentiment", "text", ArrayType::String, rows.iter().map(|(k, _)| k.sentiment.to_owned()));
-            let statement = sums_columns(statement, rows.iter().map(|(_, s)| *s)).statement(&accumulating(
-                "mention_rollups",
-                "tenant_id, brand_id, hour, platform, source_type, sentiment",
-            ));
-            db.execute_raw(statement).await.map_err(db_err)?;
+            let tail = accumulating("mention_rollups", "tenant_id, brand_id, hour, platform, source_type, sentiment");
+            sums_columns(insert, rows.iter().map(|(_, s)| *s)).execute(db, &tail, form).await.map_err(db_err)?;
             return Ok(());
         }
         let rows: Vec<rollup::ActiveModel> = hourly
@@ -273,6 +270,7 @@ async fn apply_brand_hours(
     db: &impl ConnectionTrait,
     tenant: TenantId,
     hourly: &BTreeMap<Key, Sums>,
+    form: BatchForm,
 ) -> DomainResult<()> {
     let mut coarse: BTreeMap<(Uuid, DateTime<Utc>), Sums> = BTreeMap::new();
     for (k, s) in hourly {
@@ -283,13 +281,12 @@ async fn apply_brand_hours(
         if coarse.is_empty() {
             return Ok(());
         }
-        let statement = Unnest::into("brand_hour_rollups")
+        let insert = Unnest::into("brand_hour_rollups")
             .column("tenant_id", "uuid", ArrayType::Uuid, coarse.keys().map(|_| tenant.0))
             .column("brand_id", "uuid", ArrayType::Uuid, coarse.keys().map(|(b, _)| *b))
             .column("hour", "timestamptz", ArrayType::ChronoDateTimeUtc, coarse.keys().map(|(_, h)| *h));
-        let statement = sums_columns(statement, coarse.values())
-            .statement(&accumulating("brand_hour_rollups", "tenant_id, brand_id, hour"));
-        db.execute_raw(statement).await.map_err(db_err)?;
+        let tail = accumulating("brand_hour_rollups", "tenant_id, brand_id, hour");
+        sums_columns(insert, coarse.values()).execute(db, &tail, form).await.map_err(db_err)?;
         return Ok(());
     }
     let rows: Vec<brand_hour::ActiveModel> = coarse
@@ -327,6 +324,7 @@ async fn apply_authors(
     db: &impl ConnectionTrait,
     tenant: TenantId,
     authors: BTreeMap<AuthorKey, AuthorSums>,
+    form: BatchForm,
 ) -> DomainResult<()> {
     use super::entities::author_rollup as ar;
     if db.get_database_backend() == DbBackend::Postgres {
@@ -335,7 +333,7 @@ async fn apply_authors(
         }
         let (keys, sums): (Vec<AuthorKey>, Vec<AuthorSums>) = authors.into_iter().unzip();
         let count = |get: fn(&AuthorSums) -> i64| sums.iter().map(get);
-        let statement = Unnest::into("author_rollups")
+        Unnest::into("author_rollups")
             .column("tenant_id", "uuid", ArrayType::Uuid, keys.iter().map(|_| tenant.0))
             .column("brand_id", "uuid", ArrayType::Uuid, keys.iter().map(|k| k.brand))
             .column("day", "timestamptz", ArrayType::ChronoDateTimeUtc, keys.iter().map(|k| k.day))
@@ -349,7 +347,8 @@ async fn apply_authors(
             .column("negative", "int8", ArrayType::BigInt, count(|s| s.negative))
             .column("engagement", "int8", ArrayType::BigInt, count(|s| s.engagement))
             .column("reach", "int8", ArrayType::BigInt, count(|s| s.reach))
-            .statement(
+            .execute(
+                db,
                 "ON CONFLICT (tenant_id, brand_id, day, platform, source_type, author_key) DO UPDATE SET \
                  mentions = author_rollups.mentions + excluded.mentions, \
                  negative = author_rollups.negative + excluded.negative, \
@@ -357,8 +356,10 @@ async fn apply_authors(
                  reach = author_rollups.reach + excluded.reach, \
                  handle = excluded.handle, name = excluded.name, \
                  followers = GREATEST(author_rollups.followers, excluded.followers)",
-            );
-        db.execute_raw(statement).await.map_err(db_err)?;
+                form,
+            )
+            .await
+            .map_err(db_err)?;
         return Ok(());
     }
     let rows: Vec<ar::ActiveModel> = authors

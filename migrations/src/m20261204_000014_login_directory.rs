@@ -1,0 +1,61 @@
+//! The login directory (`user_emails`) loses its foreign key to `users`, so
+//! it can be a Citus reference table: Citus refuses a foreign key from a
+//! reference table to a distributed one, and a global primary key on
+//! `email` cannot be distributed by tenant. Deleting a user removes its
+//! address in the same transaction (`SqlStore::delete_user`), which is what
+//! the `ON DELETE CASCADE` did.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
+
+use crate::columns::*;
+
+const FK: &str = "fk_user_emails_tenant_id_user_id";
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        if m.get_database_backend() == DbBackend::Sqlite {
+            return rebuild(m, false).await;
+        }
+        m.drop_foreign_key(ForeignKey::drop().name(FK).table("user_emails").to_owned()).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        if m.get_database_backend() == DbBackend::Sqlite {
+            return rebuild(m, true).await;
+        }
+        let mut key = directory_key();
+        m.create_foreign_key(key.from_tbl("user_emails").to_owned()).await
+    }
+}
+
+fn directory_key() -> ForeignKeyCreateStatement {
+    fk("user_emails", &["tenant_id", "user_id"], "users", &["tenant_id", "id"], ForeignKeyAction::Cascade)
+}
+
+/// SQLite cannot drop or add a foreign key: the table is made again, with
+/// or without it, and its rows copied.
+async fn rebuild(m: &SchemaManager<'_>, with_key: bool) -> Result<(), DbErr> {
+    let mut table = Table::create();
+    table
+        .table("user_emails_next")
+        .col(ColumnDef::new("email").string().not_null().primary_key())
+        .col(uuid("tenant_id"))
+        .col(uuid("user_id"));
+    if with_key {
+        table.foreign_key(directory_key().from_tbl("user_emails_next"));
+    }
+    m.create_table(table.to_owned()).await?;
+    let db = m.get_connection();
+    db.execute_unprepared(
+        "INSERT INTO user_emails_next (email, tenant_id, user_id) SELECT email, tenant_id, user_id FROM user_emails",
+    )
+    .await?;
+    m.drop_table(Table::drop().table("user_emails").to_owned()).await?;
+    m.rename_table(Table::rename().table("user_emails_next", "user_emails").to_owned()).await?;
+    m.create_index(index("user_emails", "ix_user_emails_user", &["tenant_id", "user_id"], false)).await
+}
