@@ -23,7 +23,7 @@ COMMANDS:
                print a login, an API key and curl lines to try
     migrate    apply pending database migrations and exit
     citus setup
-               on a Citus coordinator (SMRM_DATABASE_URL): apply pending
+               on a Citus coordinator (DATABASE_URL): apply pending
                migrations, then distribute every tenant table by tenant
                and make the global ones reference tables; idempotent
                (README.md, \"Scale-out\")

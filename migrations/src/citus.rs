@@ -139,17 +139,20 @@ fn placement(name: &str, tenant_keyed: bool) -> Result<Placement, DbErr> {
     }
 }
 
-/// The tables in an order where each comes after every table it refers to
-/// (Kahn's algorithm; ties by name, so the order is stable). Tables placed
-/// already, and self-references, constrain nothing.
+/// The tables in an order where each comes after every table it refers to,
+/// and every tenant table after `tenants` (it is colocated with it, foreign
+/// key or not): Kahn's algorithm, ties by name so the order is stable.
+/// Tables placed already, and self-references, constrain nothing.
 fn order(todo: Vec<(String, Placement)>, edges: &[(String, String)]) -> Result<Vec<(String, Placement)>, DbErr> {
     let mut left = todo;
     let mut done = Vec::with_capacity(left.len());
     while !left.is_empty() {
-        let waiting = |name: &str, left: &[(String, Placement)]| {
-            edges.iter().any(|(child, parent)| child == name && parent != name && left.iter().any(|(t, _)| t == parent))
+        let waiting = |(name, placement): &(String, Placement), left: &[(String, Placement)]| {
+            let after = |parent: &str| left.iter().any(|(t, _)| t == parent);
+            (*placement == Placement::Tenant && after(ROOT))
+                || edges.iter().any(|(child, parent)| child == name && parent != name && after(parent))
         };
-        let Some(i) = (0..left.len()).find(|&i| !waiting(&left[i].0, &left)) else {
+        let Some(i) = (0..left.len()).find(|&i| !waiting(&left[i], &left)) else {
             let names: Vec<&str> = left.iter().map(|(t, _)| t.as_str()).collect();
             return Err(DbErr::Custom(format!("foreign keys form a cycle among {}", names.join(", "))));
         };
@@ -184,6 +187,12 @@ mod tests {
         assert_eq!(done[0].1, Placement::Root);
         assert_eq!(done[4].1, Placement::Reference);
         assert!(done[1..4].iter().all(|(_, p)| *p == Placement::Tenant));
+    }
+
+    #[test]
+    fn tenants_comes_before_a_tenant_table_without_a_foreign_key_to_it() {
+        let todo = ["alerts", "tenants"].map(|t| (t.to_owned(), placement(t, t != "tenants").unwrap())).to_vec();
+        assert_eq!(names(&order(todo, &[]).unwrap()), ["tenants", "alerts"]);
     }
 
     #[test]

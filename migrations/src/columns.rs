@@ -82,3 +82,44 @@ pub fn index(table: &'static str, name: &str, cols: &[&'static str], unique: boo
     }
     index.to_owned()
 }
+
+/// Sets `target` on the rows of `table` (those `filter` keeps) to what
+/// `value` makes of their text columns `inputs`, computed here: one
+/// `UPDATE … WHERE inputs = …` per distinct combination of inputs.
+///
+/// For a value that SQL would build with a `STABLE` function over columns
+/// (`json_build_object`, …): Citus refuses those in an UPDATE of a
+/// distributed table, and SQLite spells them differently anyway.
+pub async fn fill_from(
+    m: &SchemaManager<'_>,
+    table: &'static str,
+    target: &'static str,
+    inputs: &[&'static str],
+    filter: Option<SimpleExpr>,
+    value: impl Fn(&[Option<String>]) -> String,
+) -> Result<(), DbErr> {
+    let db = m.get_connection();
+    let backend = db.get_database_backend();
+    let mut select = Query::select();
+    select.distinct().columns(inputs.iter().copied()).from(table);
+    if let Some(filter) = &filter {
+        select.and_where(filter.clone());
+    }
+    for row in db.query_all(&select).await? {
+        let seen =
+            inputs.iter().map(|c| row.try_get::<Option<String>>("", c)).collect::<Result<Vec<Option<String>>, _>>()?;
+        let mut update = Query::update();
+        update.table(table).value(target, value(&seen));
+        for (column, seen) in inputs.iter().zip(&seen) {
+            update.and_where(match seen {
+                Some(v) => Expr::col(*column).eq(v.as_str()),
+                None => Expr::col(*column).is_null(),
+            });
+        }
+        if let Some(filter) = &filter {
+            update.and_where(filter.clone());
+        }
+        db.execute_raw(backend.build(&update)).await?;
+    }
+    Ok(())
+}

@@ -5,7 +5,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::columns::text_null;
+use crate::columns::{fill_from, text_null};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -14,17 +14,18 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.alter_table(Table::alter().table("sources").add_column(text_null("cursor")).to_owned()).await?;
-        let carry = match m.get_database_backend() {
-            sea_orm::DatabaseBackend::Postgres => {
-                "UPDATE sources SET cursor = json_strip_nulls(json_build_object('etag', etag, 'last_modified', last_modified))::text \
-                 WHERE etag IS NOT NULL OR last_modified IS NOT NULL"
-            }
-            _ => {
-                "UPDATE sources SET cursor = json_object('etag', etag, 'last_modified', last_modified) \
-                 WHERE etag IS NOT NULL OR last_modified IS NOT NULL"
-            }
-        };
-        m.get_connection().execute_unprepared(carry).await?;
+        // {"etag": …, "last_modified": …} without the absent ones (what the
+        // RSS connector reads), built here: see `columns::fill_from`.
+        let stored = Expr::col("etag").is_not_null().or(Expr::col("last_modified").is_not_null());
+        fill_from(m, "sources", "cursor", &["etag", "last_modified"], Some(stored), |seen| {
+            let cursor: serde_json::Map<String, serde_json::Value> = ["etag", "last_modified"]
+                .into_iter()
+                .zip(seen)
+                .filter_map(|(key, v)| Some((key.to_owned(), v.clone()?.into())))
+                .collect();
+            serde_json::Value::Object(cursor).to_string()
+        })
+        .await?;
         for column in ["etag", "last_modified"] {
             m.alter_table(Table::alter().table("sources").drop_column(column).to_owned()).await?;
         }

@@ -6,7 +6,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::columns::{blob_null, fk, pk, sum, text, text_null, time, time_null, uuid, uuid_null};
+use crate::columns::{blob_null, fill_from, fk, pk, sum, text, text_null, time, time_null, uuid, uuid_null};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -55,17 +55,16 @@ impl MigrationTrait for Migration {
         for c in ["parent_external_id", "repost_of_external_id"] {
             m.alter_table(Table::alter().table("posts").add_column(text_null(c)).to_owned()).await?;
         }
-        let carry = match m.get_database_backend() {
-            sea_orm::DatabaseBackend::Postgres => {
-                "UPDATE sources SET name = url, config = json_build_object('kind', kind, 'url', url)::text, \
-                 state = CASE WHEN last_polled_at IS NULL THEN NULL WHEN last_error IS NULL THEN 'ok' ELSE 'failing' END"
-            }
-            _ => {
-                "UPDATE sources SET name = url, config = json_object('kind', kind, 'url', url), \
-                 state = CASE WHEN last_polled_at IS NULL THEN NULL WHEN last_error IS NULL THEN 'ok' ELSE 'failing' END"
-            }
-        };
-        m.get_connection().execute_unprepared(carry).await?;
+        m.get_connection()
+            .execute_unprepared(
+                "UPDATE sources SET name = url, \
+                 state = CASE WHEN last_polled_at IS NULL THEN NULL WHEN last_error IS NULL THEN 'ok' ELSE 'failing' END",
+            )
+            .await?;
+        fill_from(m, "sources", "config", &["kind", "url"], None, |seen| {
+            serde_json::json!({ "kind": seen[0], "url": seen[1] }).to_string()
+        })
+        .await?;
         Ok(())
     }
 

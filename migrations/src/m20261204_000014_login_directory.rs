@@ -3,7 +3,8 @@
 //! reference table to a distributed one, and a global primary key on
 //! `email` cannot be distributed by tenant. Deleting a user removes its
 //! address in the same transaction (`SqlStore::delete_user`), which is what
-//! the `ON DELETE CASCADE` did.
+//! the `ON DELETE CASCADE` did. Going back re-adds the key, except on Citus,
+//! where it cannot exist.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
@@ -21,12 +22,22 @@ impl MigrationTrait for Migration {
         if m.get_database_backend() == DbBackend::Sqlite {
             return rebuild(m, false).await;
         }
-        m.drop_foreign_key(ForeignKey::drop().name(FK).table("user_emails").to_owned()).await
+        // `IF EXISTS`: on Citus, going back (`down`) cannot re-add it.
+        m.get_connection()
+            .execute_unprepared(&format!("ALTER TABLE user_emails DROP CONSTRAINT IF EXISTS {FK}"))
+            .await?;
+        Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         if m.get_database_backend() == DbBackend::Sqlite {
             return rebuild(m, true).await;
+        }
+        // On Citus the directory is a reference table, and Citus refuses a
+        // foreign key from one to a distributed table: it stays without
+        // (`delete_user` keeps the two in step either way).
+        if crate::citus::installed(m.get_connection()).await? {
+            return Ok(());
         }
         let mut key = directory_key();
         m.create_foreign_key(key.from_tbl("user_emails").to_owned()).await

@@ -213,3 +213,63 @@ async fn backfills_take_turns_between_tenants() {
     }
     assert!(done < 10, "the quiet tenant's backfill waited for {done} of the busy tenant's 20");
 }
+
+/// On a Citus coordinator (`.ci/citus`), every start places what the
+/// migrations made: `tenants` by `id`, every other table but the login
+/// directory by `tenant_id` in `tenants`' colocation group, the directory
+/// as a reference table; running it again places nothing; and a tenant's
+/// reads and batch INSERTs go to one shard. Elsewhere there is nothing to
+/// place.
+#[actix_web::test]
+async fn on_citus_every_table_is_placed_by_tenant_once() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+    let app = smrm_tests::spawn_app().await;
+    let t = app.signup("Sharded").await;
+    let store = app.store().await;
+    let again = store.migrate().await.unwrap();
+    if !store.on_citus() {
+        assert_eq!(again, None);
+        return;
+    }
+    let again = again.expect("a Citus coordinator reports its placement");
+    assert!(again.distributed.is_empty() && again.reference.is_empty(), "{again:?}");
+    let db = store.connection();
+    let pg = |sql: &str| Statement::from_string(DbBackend::Postgres, sql.to_owned());
+    let rows = db
+        .query_all_raw(pg("SELECT c.relname AS name, p.partmethod::text AS method, p.repmodel::text AS model, \
+                  p.colocationid = (SELECT colocationid FROM pg_dist_partition \
+                                    WHERE logicalrelid = format('%I.tenants', current_schema())::regclass) AS with_tenants, \
+                  (SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum = \
+                   (SELECT k.attnum FROM pg_dist_partition d, LATERAL (SELECT (regexp_match(d.partkey, ':varattno (\\d+)'))[1]::int2 AS attnum) k \
+                    WHERE d.logicalrelid = c.oid)) AS key \
+             FROM pg_class c LEFT JOIN pg_dist_partition p ON p.logicalrelid = c.oid \
+             WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' AND c.relname <> 'seaql_migrations'"))
+        .await
+        .unwrap();
+    assert!(rows.len() >= 30, "every table is there: {}", rows.len());
+    for row in rows {
+        let name: String = row.try_get("", "name").unwrap();
+        let method: Option<String> = row.try_get("", "method").unwrap();
+        let model: Option<String> = row.try_get("", "model").unwrap();
+        let key: Option<String> = row.try_get("", "key").unwrap();
+        let with_tenants: Option<bool> = row.try_get("", "with_tenants").unwrap();
+        match name.as_str() {
+            "user_emails" => assert_eq!(model.as_deref(), Some("t"), "{name} is a reference table"),
+            _ => {
+                assert_eq!(method.as_deref(), Some("h"), "{name} is distributed");
+                let expected = if name == "tenants" { "id" } else { "tenant_id" };
+                assert_eq!(key.as_deref(), Some(expected), "{name} is distributed by tenant");
+                assert_eq!(with_tenants, Some(true), "{name} is colocated with tenants");
+            }
+        }
+    }
+    let tenant = app.get("/v1/me").token(&t.token).send().await.expect(200).body["tenant"]["id"].clone();
+    let tenant = tenant.as_str().expect("the tenant's id").to_owned();
+    let plan = db
+        .query_all_raw(pg(&format!("EXPLAIN SELECT count(*) FROM mentions WHERE tenant_id = '{tenant}'")))
+        .await
+        .unwrap();
+    let plan: Vec<String> = plan.iter().map(|r| r.try_get_by_index::<String>(0).unwrap()).collect();
+    assert!(plan.iter().any(|l| l.contains("Task Count: 1")), "one shard answers a tenant's read: {plan:#?}");
+}
