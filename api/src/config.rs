@@ -47,7 +47,7 @@ pub struct Config {
     /// before the request answers 503 with `Retry-After`.
     pub sqlite_busy_timeout_ms: u64,
     /// PostgreSQL: how batch INSERTs are written (`SMRM_BATCH_INSERTS`:
-    /// `auto`, `arrays` or `values`).
+    /// `arrays` or `values`).
     pub batch_inserts: smrm_infra::BatchInserts,
     pub redis_url: Option<String>,
     /// Prefix of every Redis key.
@@ -227,12 +227,11 @@ impl Config {
             }
         });
         let batch_inserts = match get("SMRM_BATCH_INSERTS").as_deref().map(str::trim) {
-            None | Some("auto") => smrm_infra::BatchInserts::Auto,
-            Some("arrays") => smrm_infra::BatchInserts::Arrays,
+            None | Some("arrays") => smrm_infra::BatchInserts::Arrays,
             Some("values") => smrm_infra::BatchInserts::Values,
             Some(other) => {
-                errors.push(format!("SMRM_BATCH_INSERTS={other}: expected auto, arrays or values"));
-                smrm_infra::BatchInserts::Auto
+                errors.push(format!("SMRM_BATCH_INSERTS={other}: expected arrays or values"));
+                smrm_infra::BatchInserts::Arrays
             }
         };
         let log_json = match get("SMRM_LOG_FORMAT").as_deref() {

@@ -665,9 +665,9 @@ async fn concurrent_overlapping_batches_lose_and_duplicate_nothing() {
     overlapping_batches(spawn_app().await).await;
 }
 
-/// The same with batch INSERTs written as `VALUES` lists, the form SMRM
-/// uses on Citus (`SMRM_BATCH_INSERTS=values`): on SQLite it changes
-/// nothing, on PostgreSQL it is the path Citus takes.
+/// The same with batch INSERTs written as `VALUES` lists
+/// (`SMRM_BATCH_INSERTS=values`, which Citus routes to the tenant's shard):
+/// on SQLite it changes nothing.
 #[actix_web::test]
 async fn concurrent_overlapping_batches_as_values_lists_lose_and_duplicate_nothing() {
     overlapping_batches(spawn_app_with(|c| c.batch_inserts = smrm_infra::BatchInserts::Values).await).await;

@@ -3,11 +3,11 @@
 # bench` starts the cluster and calls this). Three targets, one after the
 # other, each in a schema of its own made for the run and dropped after it:
 #
-#   postgres        the PostgreSQL on 5432, batch INSERTs as arrays (auto)
-#   citus           the coordinator, batch INSERTs as VALUES lists (auto)
-#   citus-arrays    the coordinator, batch INSERTs forced to arrays
-#                   (SMRM_BATCH_INSERTS=arrays: what Citus pulls through the
-#                   coordinator), to measure what routing to one shard buys
+#   postgres        the PostgreSQL on 5432 (batch INSERTs as arrays, the default)
+#   citus           the coordinator, the same (Citus pulls those INSERTs
+#                   through the coordinator)
+#   citus-values    the coordinator, batch INSERTs as VALUES lists
+#                   (SMRM_BATCH_INSERTS=values: routed to the tenant's shard)
 #
 # For each: a release server on a fresh schema, tests/bench/ingest.py
 # (POSTS posts, default 100,000, batches of 1,000, 100 brands), then
@@ -28,7 +28,7 @@ BIN="${BIN:-./target/release/smrm}"
 POSTS=${POSTS:-100000}
 MENTIONS=${MENTIONS:-200000}
 PORT=${PORT:-18097}
-ONLY=${ONLY:-postgres citus citus-arrays}
+ONLY=${ONLY:-postgres citus citus-values}
 OUT=$(mktemp -d)
 
 run() { # name server-url batch-inserts
@@ -56,9 +56,9 @@ run() { # name server-url batch-inserts
 
 for target in $ONLY; do
   case $target in
-    postgres) run postgres "$PLAIN" auto ;;
-    citus) run citus "$CITUS" auto ;;
-    citus-arrays) run citus-arrays "$CITUS" arrays ;;
+    postgres) run postgres "$PLAIN" arrays ;;
+    citus) run citus "$CITUS" arrays ;;
+    citus-values) run citus-values "$CITUS" values ;;
     *) echo "unknown target $target" >&2; exit 2 ;;
   esac
 done

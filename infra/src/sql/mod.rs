@@ -45,8 +45,7 @@ pub struct SqlStore {
     /// PostgreSQL with the `citus` extension: posts always go in with
     /// `ON CONFLICT DO NOTHING` (see `ingest::PostInsert`).
     citus: bool,
-    /// How batch INSERTs are written: `VALUES` lists on Citus, which routes
-    /// them to the tenant's shard, arrays elsewhere (see `unnest::BatchForm`).
+    /// How batch INSERTs are written (see `unnest::BatchForm`).
     batch_form: unnest::BatchForm,
 }
 
@@ -66,13 +65,13 @@ pub struct DbSettings {
 }
 
 /// How batch INSERTs (posts, mentions, rollup deltas) are written on
-/// PostgreSQL: `Auto` picks arrays on plain PostgreSQL and `VALUES` lists on
-/// Citus (see `unnest::BatchForm`); the other two force one form, to
-/// measure the difference (`tests/bench/citus.sh`).
+/// PostgreSQL, plain or Citus: one array per column (the default, the
+/// cheaper on both, as measured by `tests/bench/citus.sh`) or `VALUES`
+/// lists (which Citus routes to the tenant's shard; kept to measure that
+/// again on a cluster of several machines). See `unnest::BatchForm`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum BatchInserts {
     #[default]
-    Auto,
     Arrays,
     Values,
 }
@@ -106,8 +105,7 @@ impl SqlStore {
         let db = Database::connect(opts).await.map_err(db_err)?;
         let citus = citus::installed(&db).await.map_err(db_err)?;
         let batch_form = match settings.batch_inserts {
-            BatchInserts::Auto if citus => unnest::BatchForm::Values,
-            BatchInserts::Auto | BatchInserts::Arrays => unnest::BatchForm::Unnest,
+            BatchInserts::Arrays => unnest::BatchForm::Unnest,
             BatchInserts::Values => unnest::BatchForm::Values,
         };
         Ok(Self { db, _keeper: keeper, overlapping: Default::default(), citus, batch_form })
