@@ -373,7 +373,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let schema = match std::env::var("TEST_DATABASE_URL").ok().filter(|s| !s.is_empty()) {
         Some(url) => {
             let guard = SchemaGuard::create(&url).await;
-            config.database_url = url;
+            // Every connection of the test's servers carries its schema's
+            // name, so the guard ends exactly those (see its `Drop`).
+            let separator = if url.contains('?') { '&' } else { '?' };
+            config.database_url = format!("{url}{separator}application_name={}", guard.schema);
             config.database_schema = Some(guard.schema.clone());
             Some(guard)
         }
@@ -574,13 +577,14 @@ impl Drop for SchemaGuard {
                     // The test's server is being dropped with its runtime,
                     // which this thread now blocks: a worker of it caught
                     // in a transaction would hold its locks for ever, and
-                    // the DROP would wait on them. Its connections go first.
+                    // the DROP would wait on them. Its connections go first:
+                    // those named after the schema, not every session that
+                    // holds a lock in it (on Citus another test's placement
+                    // of its tables locks this test's colocated ones).
                     let _ = db
                         .execute_unprepared(&format!(
-                            "SELECT pg_terminate_backend(l.pid) FROM pg_locks l \
-                             JOIN pg_class c ON c.oid = l.relation \
-                             JOIN pg_namespace n ON n.oid = c.relnamespace \
-                             WHERE n.nspname = '{schema}' AND l.pid <> pg_backend_pid()"
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                             WHERE application_name = '{schema}' AND pid <> pg_backend_pid()"
                         ))
                         .await;
                     let _ = db.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).await;

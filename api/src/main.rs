@@ -161,9 +161,14 @@ async fn citus(config: &Config, args: &[String]) -> Result<String, String> {
         return Err("usage: smrm citus setup".into());
     }
     let store = smrm_api::startup::connect(config).await?;
-    let Some(setup) = store.migrate().await.map_err(|e| format!("cannot migrate the database: {e}"))? else {
-        return Err("the database is not a Citus coordinator (no `citus` extension): nothing to do".into());
-    };
+    if !store.on_citus() {
+        return Err("the database is not a Citus coordinator (no `citus` extension): nothing done".into());
+    }
+    let setup = store
+        .migrate()
+        .await
+        .map_err(|e| format!("cannot migrate the database: {e}"))?
+        .ok_or("the `citus` extension went away during the migration")?;
     let placed = setup.distributed.len() + setup.reference.len();
     Ok(format!(
         "Citus: {placed} tables placed now ({} distributed by tenant, {} reference), {} placed already",

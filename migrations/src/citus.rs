@@ -102,26 +102,45 @@ pub async fn setup<C: ConnectionTrait>(db: &C) -> Result<Setup, DbErr> {
         .into_iter()
         .map(|r| Ok((r.try_get::<String>("", "child")?, r.try_get::<String>("", "parent")?)))
         .collect::<Result<Vec<_>, DbErr>>()?;
+    // The table's name is bound, not pasted: it comes from the catalog,
+    // where any name is possible.
+    const TABLE: &str = "format('%I.%I', current_schema(), $1::text)::regclass";
     for (name, placement) in order(todo, &edges)? {
         let sql = match placement {
-            Placement::Root => {
-                format!("SELECT create_distributed_table(format('%I.%I', current_schema(), '{name}'), 'id')")
-            }
+            // A colocation group of SMRM's own, not the cluster's default
+            // one for uuid keys, which another schema's tables may share.
+            Placement::Root => format!("SELECT create_distributed_table({TABLE}, 'id', colocate_with => 'none')"),
             Placement::Tenant => format!(
-                "SELECT create_distributed_table(format('%I.%I', current_schema(), '{name}'), 'tenant_id', \
+                "SELECT create_distributed_table({TABLE}, 'tenant_id', \
                  colocate_with => format('%I.%I', current_schema(), '{ROOT}'))"
             ),
-            Placement::Reference => {
-                format!("SELECT create_reference_table(format('%I.%I', current_schema(), '{name}'))")
-            }
+            Placement::Reference => format!("SELECT create_reference_table({TABLE})"),
         };
-        db.execute_unprepared(&sql).await?;
+        let placing = Statement::from_sql_and_values(DbBackend::Postgres, sql, [name.clone().into()]);
+        if let Err(e) = db.execute_raw(placing).await {
+            // Another replica starting at the same time placed it first.
+            if placed(db, &name).await? {
+                report.already += 1;
+                continue;
+            }
+            return Err(e);
+        }
         match placement {
             Placement::Reference => report.reference.push(name),
             _ => report.distributed.push(name),
         }
     }
     Ok(report)
+}
+
+/// Whether the table `name` of the current schema is placed (after a
+/// failed attempt to place it).
+async fn placed<C: ConnectionTrait>(db: &C, name: &str) -> Result<bool, DbErr> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM pg_dist_partition \
+               WHERE logicalrelid = format('%I.%I', current_schema(), $1::text)::regclass \
+               AND (partmethod = 'h' OR repmodel = 't')) AS placed";
+    let row = db.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [name.into()])).await?;
+    Ok(row.map(|r| r.try_get::<bool>("", "placed")).transpose()?.unwrap_or(false))
 }
 
 fn placement(name: &str, tenant_keyed: bool) -> Result<Placement, DbErr> {

@@ -83,9 +83,10 @@ pub fn index(table: &'static str, name: &str, cols: &[&'static str], unique: boo
     index.to_owned()
 }
 
-/// Sets `target` on the rows of `table` (those `filter` keeps) to what
-/// `value` makes of their text columns `inputs`, computed here: one
-/// `UPDATE … WHERE inputs = …` per distinct combination of inputs.
+/// Sets `target` on the rows of `table` (a tenant table keyed by
+/// `(tenant_id, id)`; those `filter` keeps) to what `value` makes of their
+/// text columns `inputs`, computed here and written by primary key (one
+/// shard per row on Citus).
 ///
 /// For a value that SQL would build with a `STABLE` function over columns
 /// (`json_build_object`, …): Citus refuses those in an UPDATE of a
@@ -98,27 +99,23 @@ pub async fn fill_from(
     filter: Option<SimpleExpr>,
     value: impl Fn(&[Option<String>]) -> String,
 ) -> Result<(), DbErr> {
+    use sea_orm::prelude::Uuid;
     let db = m.get_connection();
     let backend = db.get_database_backend();
     let mut select = Query::select();
-    select.distinct().columns(inputs.iter().copied()).from(table);
-    if let Some(filter) = &filter {
-        select.and_where(filter.clone());
+    select.columns(["tenant_id", "id"]).columns(inputs.iter().copied()).from(table);
+    if let Some(filter) = filter {
+        select.and_where(filter);
     }
     for row in db.query_all(&select).await? {
         let seen =
             inputs.iter().map(|c| row.try_get::<Option<String>>("", c)).collect::<Result<Vec<Option<String>>, _>>()?;
-        let mut update = Query::update();
-        update.table(table).value(target, value(&seen));
-        for (column, seen) in inputs.iter().zip(&seen) {
-            update.and_where(match seen {
-                Some(v) => Expr::col(*column).eq(v.as_str()),
-                None => Expr::col(*column).is_null(),
-            });
-        }
-        if let Some(filter) = &filter {
-            update.and_where(filter.clone());
-        }
+        let update = Query::update()
+            .table(table)
+            .value(target, value(&seen))
+            .and_where(Expr::col("tenant_id").eq(row.try_get::<Uuid>("", "tenant_id")?))
+            .and_where(Expr::col("id").eq(row.try_get::<Uuid>("", "id")?))
+            .to_owned();
         db.execute_raw(backend.build(&update)).await?;
     }
     Ok(())

@@ -18,6 +18,13 @@ pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// In one transaction on SQLite too (sea-orm-migration only opens one on
+    /// PostgreSQL by default): the rebuild drops the table it copied, and
+    /// must not stop half-way or let a write slip between copy and drop.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         if m.get_database_backend() == DbBackend::Sqlite {
             return rebuild(m, false).await;
@@ -39,6 +46,12 @@ impl MigrationTrait for Migration {
         if crate::citus::installed(m.get_connection()).await? {
             return Ok(());
         }
+        m.get_connection()
+            .execute_unprepared(
+                "DELETE FROM user_emails WHERE NOT EXISTS (SELECT 1 FROM users u \
+                 WHERE u.tenant_id = user_emails.tenant_id AND u.id = user_emails.user_id)",
+            )
+            .await?;
         let mut key = directory_key();
         m.create_foreign_key(key.from_tbl("user_emails").to_owned()).await
     }
@@ -51,6 +64,8 @@ fn directory_key() -> ForeignKeyCreateStatement {
 /// SQLite cannot drop or add a foreign key: the table is made again, with
 /// or without it, and its rows copied.
 async fn rebuild(m: &SchemaManager<'_>, with_key: bool) -> Result<(), DbErr> {
+    let db = m.get_connection();
+    db.execute_unprepared("DROP TABLE IF EXISTS user_emails_next").await?;
     let mut table = Table::create();
     table
         .table("user_emails_next")
@@ -61,10 +76,16 @@ async fn rebuild(m: &SchemaManager<'_>, with_key: bool) -> Result<(), DbErr> {
         table.foreign_key(directory_key().from_tbl("user_emails_next"));
     }
     m.create_table(table.to_owned()).await?;
-    let db = m.get_connection();
-    db.execute_unprepared(
-        "INSERT INTO user_emails_next (email, tenant_id, user_id) SELECT email, tenant_id, user_id FROM user_emails",
-    )
+    // Going back to the key, an address whose user is gone (none should
+    // be: `delete_user` removes both) would fail it: such rows are not kept.
+    let orphans = if with_key {
+        " WHERE EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = user_emails.tenant_id AND u.id = user_emails.user_id)"
+    } else {
+        ""
+    };
+    db.execute_unprepared(&format!(
+        "INSERT INTO user_emails_next (email, tenant_id, user_id) SELECT email, tenant_id, user_id FROM user_emails{orphans}"
+    ))
     .await?;
     m.drop_table(Table::drop().table("user_emails").to_owned()).await?;
     m.rename_table(Table::rename().table("user_emails_next", "user_emails").to_owned()).await?;

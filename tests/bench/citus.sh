@@ -18,7 +18,7 @@
 #   tests/bench/citus.sh postgres://postgres@127.0.0.1:9700 [postgres://postgres@127.0.0.1:5432]
 #
 # The databases: `test` on both (the coordinator's has the citus extension).
-# Loopback only; needs only python3 and psql.
+# Loopback only; needs python3, psql and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CITUS=${1:?usage: tests/bench/citus.sh postgres://…coordinator [postgres://…plain]}
@@ -30,6 +30,19 @@ MENTIONS=${MENTIONS:-200000}
 PORT=${PORT:-18097}
 ONLY=${ONLY:-postgres citus citus-values}
 OUT=$(mktemp -d)
+SERVER=
+stop_server() {
+  if [ -n "$SERVER" ]; then
+    kill "$SERVER" 2>/dev/null || true
+    wait "$SERVER" 2>/dev/null || true
+    SERVER=
+  fi
+}
+trap stop_server EXIT
+if curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
+  echo "something already answers on 127.0.0.1:$PORT: stop it or set PORT" >&2
+  exit 1
+fi
 
 run() { # name server-url batch-inserts
   local name=$1 url=$2 form=$3 schema="bench_${1//-/_}"
@@ -39,18 +52,19 @@ run() { # name server-url batch-inserts
     SMRM_JWT_SECRET=benchmark-secret-of-at-least-32-chars SMRM_SECRETS_KEY=$(printf "%064d" 1) \
     SMRM_RATE_LIMIT_PER_MINUTE=10000000 SMRM_AUTH_RATE_LIMIT_PER_MINUTE=10000000 \
     "$BIN" serve >"$OUT/$name.server.log" 2>&1 &
-  local pid=$!
+  SERVER=$!
+  local up=
   for _ in $(seq 1 600); do
-    curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-    kill -0 $pid 2>/dev/null || { cat "$OUT/$name.server.log"; exit 1; }
+    kill -0 "$SERVER" 2>/dev/null || { cat "$OUT/$name.server.log"; exit 1; }
+    if curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then up=1; break; fi
     sleep 0.2
   done
+  [ -n "$up" ] || { echo "the $name server did not answer in 120 s" >&2; cat "$OUT/$name.server.log"; exit 1; }
   echo "== $name ($form batch INSERTs)"
   python3 tests/bench/ingest.py --base "http://127.0.0.1:$PORT" --posts "$POSTS" | tee "$OUT/$name.ingest"
   python3 tests/bench/reports.py --base "http://127.0.0.1:$PORT" --mentions "$MENTIONS" \
     --after-load "psql -X -q '$db' -c ANALYZE" | tee "$OUT/$name.reports"
-  kill $pid
-  wait $pid 2>/dev/null || true
+  stop_server
   psql -X -q "$url/test" -c "DROP SCHEMA $schema CASCADE" 2>/dev/null || true
 }
 

@@ -45,7 +45,8 @@ pub trait UserRepository: Send + Sync {
     /// Conflict when the e-mail address is taken.
     async fn insert_user(&self, tenant: TenantId, user: &User, password_hash: &str) -> DomainResult<()>;
     async fn update_user(&self, tenant: TenantId, user: &User, password_hash: Option<&str>) -> DomainResult<()>;
-    /// Deletes the user and every session of theirs.
+    /// Deletes the user, every session of theirs and their address in the
+    /// login directory, at once (the address is free again).
     async fn delete_user(&self, tenant: TenantId, id: UserId) -> DomainResult<()>;
     async fn count_owners(&self, tenant: TenantId) -> DomainResult<u64>;
 }
