@@ -92,6 +92,42 @@ pub fn words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !is_word_char(c)).filter(|w| !w.is_empty())
 }
 
+/// Places of one target read at most: a text naming its brand a thousand
+/// times costs what one naming it a few times does.
+pub const MAX_PLACES: usize = 16;
+
+/// Where `forms` occur in `folded` (text folded by [`fold`]): the byte
+/// ranges of every run of its words equal to a form's words (the form
+/// folded too), in text order, at most [`MAX_PLACES`]. A form matches whole
+/// words only, in any case, with any punctuation between its words
+/// (`Дейнет-Про` is the form `дейнет про`). What a brand's query matched,
+/// and what `POST /v1/sentiment/analyze` names as a target, are found so.
+pub fn places<S: AsRef<str>>(folded: &str, forms: &[S]) -> Vec<(usize, usize)> {
+    let base = folded.as_ptr() as usize;
+    let text: Vec<(usize, &str)> = words(folded).map(|w| (w.as_ptr() as usize - base, w)).collect();
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for form in forms {
+        let form = fold(form.as_ref());
+        let want: Vec<&str> = words(&form).collect();
+        if want.is_empty() || want.len() > text.len() {
+            continue;
+        }
+        for i in 0..=text.len() - want.len() {
+            if want.iter().zip(&text[i..]).all(|(w, (_, t))| w == t) {
+                let (last, w) = text[i + want.len() - 1];
+                out.push((text[i].0, last + w.len()));
+                if out.len() >= 4 * MAX_PLACES {
+                    break;
+                }
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out.truncate(MAX_PLACES);
+    out
+}
+
 /// Trims and collapses inner whitespace, keeping case (the stored form).
 pub fn tidy(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

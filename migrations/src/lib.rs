@@ -20,6 +20,7 @@ mod m20261203_000011_source_cursor;
 mod m20261203_000012_connectors;
 mod m20261203_000013_quotas;
 mod m20261204_000014_login_directory;
+mod m20261204_000015_targeted_corrections;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_connectors::Migration),
             Box::new(m20261203_000013_quotas::Migration),
             Box::new(m20261204_000014_login_directory::Migration),
+            Box::new(m20261204_000015_targeted_corrections::Migration),
         ]
     }
 }

@@ -1,4 +1,5 @@
-//! Sentiment over HTTP: every ingested post scored by the built-in model;
+//! Sentiment over HTTP: every ingested post scored by the built-in model,
+//! each mention toward its own brand (ingest, backfill, `analyze`);
 //! corrections adapting their own tenant and nobody else's; a tenant's own
 //! model service, with the built-in model answering when it fails.
 
@@ -32,6 +33,14 @@ async fn ingest(app: &TestApp, token: &str, items: Vec<Value>) -> Vec<Value> {
 
 async fn analyze(app: &TestApp, token: &str, texts: &[&str]) -> Vec<Value> {
     let r = app.post("/v1/sentiment/analyze").token(token).json(json!({ "texts": texts })).send().await.expect(200);
+    r.body["results"].as_array().unwrap().clone()
+}
+
+/// `analyze` with each text's sentiment toward `target`.
+async fn analyze_toward(app: &TestApp, token: &str, texts: &[&str], target: &str) -> Vec<Value> {
+    let targets = vec![target; texts.len()];
+    let body = json!({ "texts": texts, "targets": targets });
+    let r = app.post("/v1/sentiment/analyze").token(token).json(body).send().await.expect(200);
     r.body["results"].as_array().unwrap().clone()
 }
 
@@ -111,7 +120,8 @@ async fn posts_that_matched_nothing_are_scored_when_a_backfill_matches_them() {
     }
     assert!(done, "the backfill did not finish");
     let listed = app.get("/v1/mentions?limit=10").token(&t.token).send().await.expect(200).body;
-    let expected = analyze(&app, &t.token, &texts).await;
+    // Scored toward the brand, as `analyze` with the brand as target does.
+    let expected = analyze_toward(&app, &t.token, &texts, "Daynet").await;
     for (i, want) in expected.iter().enumerate() {
         let m = listed["data"]
             .as_array()
@@ -141,8 +151,8 @@ async fn corrections_adapt_their_tenant_and_nobody_elses() {
     app.brand(&b.token, "Zorb").await;
     let probes = [format!("Zorb {FIRST_WORD} сегодня"), format!("Zorb {SECOND_WORD} сегодня")];
     let probes: Vec<&str> = probes.iter().map(String::as_str).collect();
-    let before = analyze(&app, &a.token, &probes).await;
-    assert_eq!(before, analyze(&app, &b.token, &probes).await, "one shared model before any correction");
+    let before = analyze_toward(&app, &a.token, &probes, "Zorb").await;
+    assert_eq!(before, analyze_toward(&app, &b.token, &probes, "Zorb").await, "one shared model before any correction");
     // A's analysts disagree with the shared model on the first word, and
     // label the second the other way.
     let first = if before[0]["label"] == "negative" { "positive" } else { "negative" };
@@ -185,7 +195,7 @@ async fn corrections_adapt_their_tenant_and_nobody_elses() {
     let theirs = ingest(&app, &b.token, vec![post("b-new-1", probes[0]), post("b-new-2", probes[1])]).await;
     assert_eq!(theirs[0]["sentiment"]["label"], before[0]["label"]);
     assert_eq!(theirs[1]["sentiment"]["label"], before[1]["label"]);
-    assert_eq!(analyze(&app, &b.token, &probes).await, before);
+    assert_eq!(analyze_toward(&app, &b.token, &probes, "Zorb").await, before);
     let b_state = model(&app, &b.token).await;
     assert_eq!(b_state["corrections"], 0);
     assert_eq!(b_state["adaptation"]["status"], "none");
@@ -278,8 +288,13 @@ async fn a_model_service_scores_instead_and_the_built_in_model_answers_when_it_f
     assert_eq!(m[0]["sentiment"]["score"], -0.25);
     let sent = service.seen.lock().unwrap().last().cloned().unwrap();
     assert_eq!(sent["tenant_id"], t.id);
+    // The post as a whole, then its mention toward the brand's matched words.
     assert_eq!(sent["texts"][0]["text"], happy);
     assert_eq!(sent["texts"][0]["language"], "en");
+    assert!(sent["texts"][0].get("targets").is_none(), "{sent}");
+    assert_eq!(sent["texts"][1]["text"], happy);
+    assert_eq!(sent["texts"][1]["targets"], json!(["daynet"]));
+    assert_eq!(sent["texts"].as_array().unwrap().len(), 2);
 
     // A failing, short or slow service: the built-in model scores instead.
     for (i, mode) in ["fail", "short", "slow"].into_iter().enumerate() {
@@ -330,4 +345,134 @@ async fn model_choices_and_texts_are_validated() {
     assert_eq!(analyze(json!({"texts": ["ok"], "language": "xx"})).await.problem(422).fields(), vec!["language"]);
     let many: Vec<String> = (0..101).map(|i| format!("text {i}")).collect();
     assert_eq!(analyze(json!({ "texts": many })).await.problem(422).fields(), vec!["texts"]);
+    // Targets: one per text, each in its text as whole words, or null.
+    let r = analyze(json!({"texts": ["Daynet ok", "fine"], "targets": ["Daynet"]})).await.problem(422);
+    assert_eq!(r.fields(), vec!["targets"]);
+    let r = analyze(json!({"texts": ["Daynet ok", "Daynetwork ok"], "targets": ["Megalink", "Daynet"]})).await;
+    assert_eq!(r.problem(422).fields(), vec!["targets[0]", "targets[1]"]);
+    let r = analyze(json!({"texts": ["Daynet ok"], "targets": [" "]})).await.problem(422);
+    assert_eq!(r.fields(), vec!["targets[0]"]);
+    let r = analyze(json!({"texts": ["Daynet ok"], "targets": ["x".repeat(201)]})).await.problem(422);
+    assert_eq!(r.fields(), vec!["targets[0]"]);
+    analyze(json!({"texts": ["ДЕЙНЁТ ok", "fine"], "targets": ["дейнет", null]})).await.expect(200);
+}
+
+/// Two-brand posts, each brand with its own feeling: (text, brand, label,
+/// brand, label). These test the pipeline (every path scores a mention
+/// toward its brand), so they are the cases of the model's own test set
+/// (`infra/src/sentiment/mod.rs`, which asserts its accuracy over all of
+/// them, the hard ones included) that it gets right: both languages, both
+/// orders, switching, comparison, contrast and negation.
+const TWO_BRANDS: &[(&str, &str, &str, &str, &str)] = &[
+    ("Мегасвязь подвела, перешёл на Дейнет — доволен", "Мегасвязь", "negative", "Дейнет", "positive"),
+    ("Дейнет радует скоростью, а Мегасвязь опять без связи весь день", "Дейнет", "positive", "Мегасвязь", "negative"),
+    ("Мегасвязь гораздо лучше, чем Дейнет", "Мегасвязь", "positive", "Дейнет", "negative"),
+    ("Дейнет хуже Мегасвязи во всём", "Дейнет", "negative", "Мегасвязи", "positive"),
+    ("Ушёл из Дейнета в Мегасвязь и ни о чём не жалею", "Дейнета", "negative", "Мегасвязь", "positive"),
+    ("Megalink let me down again, switched to Daynet and I love it", "Megalink", "negative", "Daynet", "positive"),
+    ("Daynet support is amazing, while Megalink never answers", "Daynet", "positive", "Megalink", "negative"),
+    ("Megalink is so much better than Daynet", "Megalink", "positive", "Daynet", "negative"),
+    ("Unlike Daynet, Megalink has never failed me", "Daynet", "negative", "Megalink", "positive"),
+];
+
+/// Two competitors' brands; returns (Мегасвязь's id, Дейнет's id).
+async fn two_competitors(app: &TestApp, token: &str) -> (String, String) {
+    let mut ids = Vec::new();
+    for (name, keywords) in [("Мегасвязь", json!(["Мегасвязь", "Megalink"])), ("Дейнет", json!(["Дейнет", "Daynet"]))]
+    {
+        let r = app.post("/v1/brands").token(token).json(json!({"name": name, "keywords": keywords})).send().await;
+        ids.push(r.expect(201).body["id"].as_str().unwrap().to_owned());
+    }
+    (ids[0].clone(), ids[1].clone())
+}
+
+/// Each brand's mention of each post: its sentiment label, by external id.
+async fn labels_of(app: &TestApp, token: &str, brand: &str) -> std::collections::HashMap<String, String> {
+    let listed = app.get(&format!("/v1/mentions?brand_id={brand}&limit=100")).token(token).send().await.expect(200);
+    listed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            assert_eq!(m["sentiment"]["origin"], "auto", "{m}");
+            (m["external_id"].as_str().unwrap().to_owned(), m["sentiment"]["label"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+/// Labels `brand`'s mention of the post `external_id` by hand.
+async fn relabel(app: &TestApp, token: &str, brand: &str, external_id: &str, label: &str) {
+    let listed = app.get(&format!("/v1/mentions?brand_id={brand}&limit=100")).token(token).send().await.expect(200);
+    let m = listed.body["data"].as_array().unwrap().iter().find(|m| m["external_id"] == external_id).unwrap().clone();
+    let path = format!("/v1/mentions/{}", m["id"].as_str().unwrap());
+    app.patch(&path).token(token).json(json!({ "sentiment": label })).send().await.expect(200);
+}
+
+/// Every case's two mentions (posts `two-{i}`) carry their brand's label.
+async fn assert_each_brand_labelled(app: &TestApp, token: &str, mega: &str, day: &str) {
+    let by_brand = [(mega, labels_of(app, token, mega).await), (day, labels_of(app, token, day).await)];
+    for (i, (text, a, la, b, lb)) in TWO_BRANDS.iter().enumerate() {
+        for (form, want) in [(a, la), (b, lb)] {
+            let brand = brand_of(form, (mega, day));
+            let labels = &by_brand.iter().find(|(id, _)| *id == brand).unwrap().1;
+            assert_eq!(labels[&format!("two-{i}")], *want, "{text:?} toward {form}");
+        }
+    }
+}
+
+/// Which brand id a case's form belongs to.
+fn brand_of<'a>(form: &str, (mega, day): (&'a str, &'a str)) -> &'a str {
+    if form.starts_with("Мегасвяз") || form.starts_with("Megalink") { mega } else { day }
+}
+
+#[actix_web::test]
+async fn a_post_about_two_brands_is_a_mention_of_each_with_its_own_sentiment() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    let (mega, day) = two_competitors(&app, &t.token).await;
+    let items: Vec<Value> = TWO_BRANDS.iter().enumerate().map(|(i, c)| post(&format!("two-{i}"), c.0)).collect();
+    let r = app.post("/v1/mentions/batch").token(&t.token).json(json!({ "items": items })).send().await.expect(200);
+    assert_eq!(r.body["mention_ids"].as_array().unwrap().len(), 2 * TWO_BRANDS.len());
+    assert_each_brand_labelled(&app, &t.token, &mega, &day).await;
+    // `analyze` with the brands as targets says the same, and without a
+    // target scores the post as one text.
+    let texts: Vec<&str> = TWO_BRANDS.iter().map(|c| c.0).collect();
+    let body = json!({"texts": texts, "targets": TWO_BRANDS.iter().map(|c| c.1).collect::<Vec<_>>()});
+    let first = app.post("/v1/sentiment/analyze").token(&t.token).json(body).send().await.expect(200).body;
+    let body = json!({"texts": texts, "targets": TWO_BRANDS.iter().map(|c| c.3).collect::<Vec<_>>()});
+    let second = app.post("/v1/sentiment/analyze").token(&t.token).json(body).send().await.expect(200).body;
+    for (i, (text, _, la, _, lb)) in TWO_BRANDS.iter().enumerate() {
+        assert_eq!(first["results"][i]["label"], *la, "{text:?}");
+        assert_eq!(second["results"][i]["label"], *lb, "{text:?}");
+    }
+    // A manual label is per mention: the other brand's keeps its own.
+    relabel(&app, &t.token, &mega, "two-0", "neutral").await;
+    assert_eq!(labels_of(&app, &t.token, &day).await["two-0"], "positive");
+    // …and a correction per (post, brand): labelling the other brand's
+    // mention of the same post is a second correction, not a replacement.
+    relabel(&app, &t.token, &day, "two-0", "negative").await;
+    assert_eq!(model(&app, &t.token).await["corrections"], 2);
+}
+
+#[actix_web::test]
+async fn a_backfill_scores_each_new_mention_toward_its_brand() {
+    let app = spawn_app().await;
+    let t = app.signup("Acme").await;
+    let items: Vec<Value> = TWO_BRANDS.iter().enumerate().map(|(i, c)| post(&format!("two-{i}"), c.0)).collect();
+    let r = app.post("/v1/mentions/batch").token(&t.token).json(json!({ "items": items })).send().await.expect(200);
+    assert_eq!(r.body["unmatched"], TWO_BRANDS.len());
+    let (mega, day) = two_competitors(&app, &t.token).await;
+    for brand in [&mega, &day] {
+        let mut done = false;
+        for _ in 0..100 {
+            let b = app.get(&format!("/v1/brands/{brand}")).token(&t.token).send().await.expect(200).body;
+            if b["backfill"]["status"] == "done" {
+                done = true;
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(done, "the backfill of {brand} did not finish");
+    }
+    assert_each_brand_labelled(&app, &t.token, &mega, &day).await;
 }

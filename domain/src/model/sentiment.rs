@@ -61,6 +61,9 @@ pub struct Correction {
     pub label: SentimentLabel,
     pub text: String,
     pub language: Option<String>,
+    /// The words of the text the mention's brand matched: the label is the
+    /// sentiment toward them. Empty: toward the whole text.
+    pub targets: Vec<String>,
 }
 
 /// A tenant whose corrections moved past its adaptation, claimed by one worker.

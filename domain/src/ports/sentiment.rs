@@ -16,6 +16,11 @@ pub struct TextToScore<'a> {
     /// The text folded by [`crate::text::fold`], when the caller has it
     /// (ingest folds every post once, for matching and scoring).
     pub folded: Option<&'a str>,
+    /// What the sentiment is toward: a target's forms as they occur in the
+    /// text (a brand's matched words; see [`crate::text::places`]). Empty,
+    /// or not found in the text: the whole text's sentiment. Entries for one
+    /// text should follow each other (sharing `text`), so it is read once.
+    pub targets: &'a [String],
 }
 
 /// Scores texts' sentiment for a tenant. The built-in model (with the
@@ -23,7 +28,7 @@ pub struct TextToScore<'a> {
 /// service replaces it without touching the pipeline.
 #[async_trait]
 pub trait SentimentAnalyzer: Send + Sync {
-    /// An `auto` sentiment per text, in order. Never fails: a model service
+    /// An `auto` sentiment per entry (toward its targets), in order. Never fails: a model service
     /// that does is replaced by the built-in model for that call.
     async fn analyze(&self, tenant: TenantId, texts: &[TextToScore<'_>]) -> Vec<Sentiment>;
 }

@@ -149,36 +149,32 @@ impl MentionService {
                 })
                 .collect();
             // The posts that became mentions are scored, in one call (one
-            // request to a model service); a provided label still wins, and
-            // the post keeps the auto score. A post that matched nothing is
-            // stored unscored: a backfill that matches it later scores it.
-            let unscored: Vec<usize> =
-                (0..posts.len()).filter(|&i| !found[i].is_empty() && posts[i].auto.is_none()).collect();
-            if !unscored.is_empty() {
-                self.score(tenant, &mut posts, &folded, &unscored).await;
-                // Scoring takes a while (a model service, the tenant's model
-                // read): the brand queries may have changed since matching.
-                if self.ingests.brand_version(tenant).await? != version {
-                    continue;
-                }
+            // request to a model service): each mention toward its brand's
+            // matched words, the post as a whole (its `auto`). A provided
+            // label still wins. A post that matched nothing is stored
+            // unscored: a backfill that matches it later scores it.
+            let scores = self.score(tenant, &mut posts, &folded, &found).await;
+            // Scoring takes a while (a model service, the tenant's model
+            // read): the brand queries may have changed since matching.
+            if scores.iter().any(|s| !s.is_empty()) && self.ingests.brand_version(tenant).await? != version {
+                continue;
             }
             let batch = posts
                 .iter()
                 .zip(&folded)
-                .zip(found)
-                .map(|((post, folded_text), found)| {
-                    let start = match (post.input.sentiment, post.auto) {
-                        (Some(label), _) => Sentiment::labelled(label, SentimentOrigin::Provided),
-                        (None, Some(auto)) => auto,
-                        (None, None) => Sentiment::labelled(SentimentLabel::Neutral, SentimentOrigin::Auto),
-                    };
+                .zip(found.into_iter().zip(scores))
+                .map(|((post, folded_text), (found, scores))| {
                     let mentions = found
                         .into_iter()
-                        .map(|(brand_id, link, matched_words)| NewMention {
+                        .zip(scores)
+                        .map(|((brand_id, link, matched_words), auto)| NewMention {
                             id: MentionId::new(),
                             brand_id,
                             link,
-                            sentiment: start,
+                            sentiment: match post.input.sentiment {
+                                Some(label) => Sentiment::labelled(label, SentimentOrigin::Provided),
+                                None => auto,
+                            },
                             matched_words,
                         })
                         .collect();
@@ -200,32 +196,56 @@ impl MentionService {
         Ok((received, outcome))
     }
 
-    /// Scores `posts[i]` for each `i` of `which`, in one call to the
-    /// analyzer; a post without text (restricted) is neutral.
-    async fn score(&self, tenant: TenantId, posts: &mut [Post], folded: &[Option<String>], which: &[usize]) {
-        if which.is_empty() {
-            return;
+    /// Scores, in one call to the analyzer, each post that made mentions
+    /// (its `auto`: the whole text) and each of its mentions: toward the
+    /// words its brand matched, or the whole text for a mention assigned by
+    /// `brand_id`. A post without text (restricted) is neutral. Returns the
+    /// mentions' sentiments, post by post.
+    async fn score(
+        &self,
+        tenant: TenantId,
+        posts: &mut [Post],
+        folded: &[Option<String>],
+        found: &[Vec<(BrandId, MentionLink, Vec<String>)>],
+    ) -> Vec<Vec<Sentiment>> {
+        let mut texts: Vec<TextToScore<'_>> = Vec::new();
+        for ((post, folded), found) in posts.iter().zip(folded).zip(found) {
+            let Some(text) = post.input.text.as_deref().filter(|_| !found.is_empty()) else { continue };
+            let entry = |targets| TextToScore {
+                text,
+                language: post.input.language.as_deref(),
+                folded: folded.as_deref(),
+                targets,
+            };
+            texts.push(entry(&[]));
+            texts.extend(found.iter().filter(|(_, link, _)| *link == MentionLink::Matched).map(|(_, _, w)| entry(w)));
         }
-        let texts: Vec<TextToScore<'_>> = which
-            .iter()
-            .filter_map(|&i| {
-                let input = &posts[i].input;
-                Some(TextToScore {
-                    text: input.text.as_deref()?,
-                    language: input.language.as_deref(),
-                    folded: folded[i].as_deref(),
-                })
-            })
-            .collect();
-        let mut scores = self.analyzer.analyze(tenant, &texts).await.into_iter();
+        let mut scores =
+            if texts.is_empty() { Vec::new() } else { self.analyzer.analyze(tenant, &texts).await }.into_iter();
         drop(texts);
         let neutral = Sentiment::labelled(SentimentLabel::Neutral, SentimentOrigin::Auto);
-        for &i in which {
-            posts[i].auto = Some(match posts[i].input.text {
-                Some(_) => scores.next().unwrap_or(neutral),
-                None => neutral,
-            });
-        }
+        posts
+            .iter_mut()
+            .zip(found)
+            .map(|(post, found)| {
+                if found.is_empty() {
+                    return Vec::new();
+                }
+                if post.input.text.is_none() {
+                    post.auto = Some(neutral);
+                    return vec![neutral; found.len()];
+                }
+                let whole = scores.next().unwrap_or(neutral);
+                post.auto = Some(whole);
+                found
+                    .iter()
+                    .map(|(_, link, _)| match link {
+                        MentionLink::Matched => scores.next().unwrap_or(neutral),
+                        MentionLink::Assigned => whole,
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     fn scoped(who: &Principal, mut filter: MentionFilter) -> MentionFilter {
@@ -323,22 +343,29 @@ impl MentionService {
             let checked: Vec<PostId> = page.iter().map(|p| p.id).collect();
             let found: Vec<_> =
                 page.iter().filter_map(|p| Some((p, matcher.find(&p.text, p.language.as_deref()).pop()?))).collect();
-            // Posts that matched no brand when they came were stored unscored.
+            // Each new mention toward the words its brand matched (a
+            // provided label wins).
             let unscored: Vec<TextToScore<'_>> = found
                 .iter()
-                .filter(|(p, _)| p.provided.is_none() && p.auto.is_none())
-                .map(|(p, _)| TextToScore { text: &p.text, language: p.language.as_deref(), folded: None })
+                .filter(|(p, _)| p.provided.is_none())
+                .map(|(p, m)| TextToScore {
+                    text: &p.text,
+                    language: p.language.as_deref(),
+                    folded: None,
+                    targets: &m.matched,
+                })
                 .collect();
-            let mut scores = self.analyzer.analyze(claim.tenant_id, &unscored).await.into_iter();
+            let mut scores =
+                if unscored.is_empty() { Vec::new() } else { self.analyzer.analyze(claim.tenant_id, &unscored).await }
+                    .into_iter();
             drop(unscored);
             let neutral = Sentiment::labelled(SentimentLabel::Neutral, SentimentOrigin::Auto);
             let matched = found
                 .into_iter()
                 .map(|(p, m)| {
-                    let sentiment = match (p.provided, p.auto) {
-                        (Some(label), _) => Sentiment::labelled(label, SentimentOrigin::Provided),
-                        (None, Some(auto)) => auto,
-                        (None, None) => scores.next().unwrap_or(neutral),
+                    let sentiment = match p.provided {
+                        Some(label) => Sentiment::labelled(label, SentimentOrigin::Provided),
+                        None => scores.next().unwrap_or(neutral),
                     };
                     (
                         p.id,

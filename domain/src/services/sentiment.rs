@@ -13,6 +13,8 @@ use crate::ports::{SentimentAnalyzer, SentimentRepository, SentimentTrainer, Tex
 /// Texts per `analyze` call, and characters per text.
 pub const ANALYZE_MAX_TEXTS: usize = 100;
 pub const ANALYZE_MAX_CHARS: usize = 20_000;
+/// Characters per target.
+pub const ANALYZE_MAX_TARGET_CHARS: usize = 200;
 
 pub struct SentimentService {
     pub repo: Arc<dyn SentimentRepository>,
@@ -50,11 +52,14 @@ impl SentimentService {
         self.state(who).await
     }
 
-    /// Scores texts as the tenant's next posts would be scored.
+    /// Scores texts as the tenant's next posts would be scored: `targets[i]`,
+    /// when given, is what the sentiment of `texts[i]` is toward (a string as
+    /// it occurs in it, as a brand's matched words would), else the whole text.
     pub async fn analyze(
         &self,
         who: &Principal,
         texts: &[String],
+        targets: Option<&[Option<String>]>,
         language: Option<&str>,
     ) -> DomainResult<Vec<Sentiment>> {
         let mut v = Violations::new();
@@ -72,14 +77,42 @@ impl SentimentService {
                 v.add(format!("texts[{i}]"), format!("must be at most {ANALYZE_MAX_CHARS} characters"));
             }
         }
+        if let Some(targets) = targets {
+            if targets.len() != texts.len() {
+                v.add("targets", format!("must have one entry per text ({}), `null` for the whole text", texts.len()));
+            }
+            for (i, (target, text)) in targets.iter().zip(texts).enumerate() {
+                let Some(target) = target else { continue };
+                if v.is_full() {
+                    break;
+                }
+                if target.trim().is_empty() {
+                    v.add(format!("targets[{i}]"), "must not be empty (`null` scores the whole text)");
+                } else if target.chars().count() > ANALYZE_MAX_TARGET_CHARS {
+                    v.add(format!("targets[{i}]"), format!("must be at most {ANALYZE_MAX_TARGET_CHARS} characters"));
+                } else if text.chars().count() <= ANALYZE_MAX_CHARS
+                    && crate::text::places(&crate::text::fold(text), &[target]).is_empty()
+                {
+                    v.add(
+                        format!("targets[{i}]"),
+                        format!("must occur in texts[{i}] as whole words (case and `ё`/`е` do not matter)"),
+                    );
+                }
+            }
+        }
         if let Some(l) = language
             && !ISO_639_1.contains(&l)
         {
             v.add("language", "must be an ISO 639-1 code such as `ru` or `en`");
         }
         v.finish(())?;
-        let texts: Vec<TextToScore<'_>> =
-            texts.iter().map(|t| TextToScore { text: t, language, folded: None }).collect();
+        let wanted: Vec<Vec<String>> =
+            (0..texts.len()).map(|i| targets.and_then(|t| t.get(i).cloned().flatten()).into_iter().collect()).collect();
+        let texts: Vec<TextToScore<'_>> = texts
+            .iter()
+            .zip(&wanted)
+            .map(|(t, targets)| TextToScore { text: t, language, folded: None, targets })
+            .collect();
         Ok(self.analyzer.analyze(who.tenant_id, &texts).await)
     }
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use smrm_domain::model::mention::SentimentLabel;
 
+use super::generate::TargetedRow;
 use super::model::{CLASSES, class_index};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +31,46 @@ pub fn read_tsv(path: &Path) -> std::io::Result<Vec<Labelled>> {
         rows.push(Labelled { label: class_index(label), text: text.to_owned() });
     }
     Ok(rows)
+}
+
+/// Reads the entity-level file: `label, entity_start, entity_end, entity,
+/// sentence`, offsets in characters of the sentence.
+pub fn read_entity_tsv(path: &Path) -> std::io::Result<Vec<TargetedRow>> {
+    let raw = std::fs::read_to_string(path)?;
+    let bad = |line: usize, why: &str| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}:{line}: {why}", path.display()))
+    };
+    let mut rows = Vec::new();
+    for (n, line) in raw.lines().enumerate().skip(1) {
+        if line.is_empty() {
+            continue;
+        }
+        let cols: Vec<&str> = line.splitn(5, '\t').collect();
+        let [label, start, end, entity, sentence] = cols[..] else { return Err(bad(n + 1, "not five columns")) };
+        let label = SentimentLabel::parse(label).ok_or_else(|| bad(n + 1, "unknown label"))?;
+        let (start, end): (usize, usize) = match (start.parse(), end.parse()) {
+            (Ok(s), Ok(e)) if s < e => (s, e),
+            _ => return Err(bad(n + 1, "bad offsets")),
+        };
+        // The entity as the offsets cut it (the column, should they disagree).
+        let cut: String = sentence.chars().skip(start).take(end - start).collect();
+        let target = if cut.trim().is_empty() { entity.to_owned() } else { cut };
+        rows.push(TargetedRow { label: class_index(label), text: sentence.to_owned(), target });
+    }
+    Ok(rows)
+}
+
+/// Whether a row is in the held-out fifth of a set without a validation
+/// file (RuSentNE, BRIGHTER; the entity file by its sentence): FNV-1a 64 of
+/// the trimmed text, modulo 5 — a rule any language can repeat
+/// (`tests/bench/sentiment_baseline.py` does).
+pub fn held_out(text: &str) -> bool {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.trim().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h.is_multiple_of(5)
 }
 
 /// Predicted against true labels.
@@ -66,6 +107,12 @@ impl Confusion {
 
     pub fn macro_f1(&self) -> f64 {
         self.f1().iter().sum::<f64>() / 3.0
+    }
+
+    /// The mean F1 of positive and negative: RuSentNE-2023's metric.
+    pub fn polar_f1(&self) -> f64 {
+        let f1 = self.f1();
+        (f1[0] + f1[2]) / 2.0
     }
 
     /// `macro-F1 0.741  accuracy 0.752  F1 negative 0.70 neutral 0.69 positive 0.83`

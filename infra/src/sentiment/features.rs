@@ -178,9 +178,9 @@ const NEGATORS: &[&str] = &[
     "aint",
 ];
 /// Words that end a negation's reach: the clause turns.
-const TURNS: &[&str] = &["но", "а", "однако", "зато", "but", "however", "though"];
+pub(super) const TURNS: &[&str] = &["но", "а", "однако", "зато", "but", "however", "though"];
 /// How many words a negator governs.
-const NEGATION_REACH: u8 = 3;
+pub(super) const NEGATION_REACH: u8 = 3;
 /// Characters of a text read for n-grams.
 const MAX_CHARS: usize = 400;
 /// The character block's length against the word block's (tuned on the
@@ -189,13 +189,22 @@ const MAX_CHARS: usize = 400;
 pub const CHAR_WEIGHT: f32 = 0.4;
 
 #[derive(Debug, Clone, PartialEq)]
-enum Token {
+pub(super) enum Token {
     /// A word: as read (runs cut to two), its runs cut to one when elongated.
     Word { text: String, short: Option<String> },
     /// An emoji, an emoticon class or a placeholder.
     Symbol(String),
-    /// Clause punctuation: ends negation and bigrams.
-    Break,
+    /// Clause punctuation: ends negation and bigrams. `strong` for the end
+    /// of a sentence (`.`, `!`, `?`, `…`, `;`), not for `,` or `:`.
+    Break { strong: bool },
+}
+
+/// A token and the bytes of the folded text it was read from.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Spanned {
+    pub token: Token,
+    pub start: usize,
+    pub end: usize,
 }
 
 fn is_emoji(c: char) -> bool {
@@ -243,9 +252,17 @@ fn squeeze(word: &str, keep: usize) -> String {
 }
 
 /// The tokens of a folded text.
+#[cfg(test)]
 fn tokens(folded: &str) -> Vec<Token> {
+    spanned(folded).into_iter().map(|s| s.token).collect()
+}
+
+/// The tokens of a folded text with their byte ranges.
+pub(super) fn spanned(folded: &str) -> Vec<Spanned> {
     let chars: Vec<char> = folded.chars().collect();
-    let mut out = Vec::with_capacity(chars.len() / 4);
+    // The byte offset of each character, and of the end.
+    let bytes: Vec<usize> = folded.char_indices().map(|(b, _)| b).chain([folded.len()]).collect();
+    let mut out: Vec<Spanned> = Vec::with_capacity(chars.len() / 4);
     let mut i = 0;
     let starts_with = |i: usize, s: &str| s.chars().enumerate().all(|(k, c)| chars.get(i + k) == Some(&c));
     while i < chars.len() {
@@ -253,23 +270,25 @@ fn tokens(folded: &str) -> Vec<Token> {
         if c.is_whitespace() || is_emoji_modifier(c) {
             i += 1;
         } else if starts_with(i, "http://") || starts_with(i, "https://") || starts_with(i, "www.") {
+            let start = i;
             while i < chars.len() && !chars[i].is_whitespace() {
                 i += 1;
             }
-            out.push(Token::Symbol("<url>".into()));
+            at(&mut out, Token::Symbol("<url>".into()), start, i);
         } else if c == '@' && chars.get(i + 1).is_some_and(|&n| is_word_char(n) || n == '_') {
+            let start = i;
             i += 1;
             while i < chars.len() && (is_word_char(chars[i]) || matches!(chars[i], '_' | '.')) {
                 i += 1;
             }
-            out.push(Token::Symbol("<user>".into()));
+            at(&mut out, Token::Symbol("<user>".into()), start, i);
         } else if c == '#' && chars.get(i + 1).is_some_and(|&n| is_word_char(n)) {
             i += 1;
         } else if (c == ':' || c == ';')
             && chars.get(i + 1) == Some(&'d')
             && !chars.get(i + 2).is_some_and(|&n| is_word_char(n))
         {
-            out.push(Token::Symbol("<smile>".into()));
+            at(&mut out, Token::Symbol("<smile>".into()), i, i + 2);
             i += 2;
         } else if is_word_char(c) {
             let start = i;
@@ -282,7 +301,7 @@ fn tokens(folded: &str) -> Vec<Token> {
             }
             let raw: String = chars[start..i].iter().map(|&c| if is_apostrophe(c) { '\'' } else { c }).collect();
             if raw.chars().all(|c| c.is_ascii_digit()) {
-                out.push(Token::Symbol("<num>".into()));
+                at(&mut out, Token::Symbol("<num>".into()), start, i);
                 continue;
             }
             let (text, short) = if has_run(&raw, 3) {
@@ -291,9 +310,9 @@ fn tokens(folded: &str) -> Vec<Token> {
             } else {
                 (raw, None)
             };
-            out.push(Token::Word { text, short });
+            at(&mut out, Token::Word { text, short }, start, i);
         } else if is_emoji(c) {
-            out.push(Token::Symbol(c.to_string()));
+            at(&mut out, Token::Symbol(c.to_string()), i, i + 1);
             i += 1;
         } else {
             let start = i;
@@ -310,10 +329,22 @@ fn tokens(folded: &str) -> Vec<Token> {
                 // A lone `@` or `#` not followed by a word.
                 i += 1;
             }
-            punctuation(&chars[start..i], &mut out);
+            let mut read = Vec::new();
+            punctuation(&chars[start..i], &mut read);
+            for token in read {
+                at(&mut out, token, start, i);
+            }
         }
     }
+    // Character positions to bytes.
+    for s in &mut out {
+        (s.start, s.end) = (bytes[s.start], bytes[s.end]);
+    }
     out
+}
+
+fn at(out: &mut Vec<Spanned>, token: Token, start: usize, end: usize) {
+    out.push(Spanned { token, start, end });
 }
 
 /// Reads a run of punctuation: emoticons, `!` and `?`, clause breaks.
@@ -335,12 +366,14 @@ fn punctuation(run: &[char], out: &mut Vec<Token>) {
     if count('?') > 0 {
         out.push(Token::Symbol("<quest>".into()));
     }
-    if run.iter().any(|c| matches!(c, '.' | ',' | '!' | '?' | ';' | ':' | '…')) {
-        out.push(Token::Break);
+    if run.iter().any(|c| matches!(c, '.' | '!' | '?' | ';' | '…')) {
+        out.push(Token::Break { strong: true });
+    } else if run.iter().any(|c| matches!(c, ',' | ':')) {
+        out.push(Token::Break { strong: false });
     }
 }
 
-fn is_negator(word: &str) -> bool {
+pub(super) fn is_negator(word: &str) -> bool {
     NEGATORS.contains(&word) || word.ends_with("n't")
 }
 
@@ -445,7 +478,11 @@ impl Extractor {
     /// `buckets` when the caller has folded the text already (ingest folds
     /// each post once, for matching and scoring).
     pub fn buckets_folded(&self, text: &str, folded: &str) -> Buckets {
-        let tokens = tokens(folded);
+        self.buckets_of(text, folded, &spanned(folded))
+    }
+
+    /// `buckets_folded` of a text read into `tokens` already ([`spanned`]).
+    pub(super) fn buckets_of(&self, text: &str, folded: &str, tokens: &[Spanned]) -> Buckets {
         let mut words: Vec<u32> = Vec::with_capacity(tokens.len() * 3 + 4);
         let mut grams: Vec<u32> = Vec::with_capacity(tokens.len() * 12);
         let mut negate = 0u8;
@@ -454,9 +491,9 @@ impl Extractor {
         let mut stem = String::new();
         let (mut cyrillic, mut latin, mut elongated) = (false, false, false);
         let (mut lexicon, mut lexicon_pos, mut lexicon_neg) = (0f32, 0f32, 0f32);
-        for token in &tokens {
+        for Spanned { token, .. } in tokens {
             match token {
-                Token::Break => {
+                Token::Break { .. } => {
                     negate = 0;
                     previous = None;
                 }
@@ -664,7 +701,7 @@ mod tests {
         assert_eq!(words_of("спасибо)))"), vec![word("спасибо"), symbol("<smile>")]);
         assert_eq!(words_of("опять (((("), vec![word("опять"), symbol("<frown>")]);
         // The colon also ends the clause.
-        assert_eq!(words_of("ok :-( "), vec![word("ok"), symbol("<frown>"), Token::Break]);
+        assert_eq!(words_of("ok :-( "), vec![word("ok"), symbol("<frown>"), Token::Break { strong: false }]);
         assert_eq!(words_of("lol :D"), vec![word("lol"), symbol("<smile>")]);
         assert_eq!(words_of("супер👍🏻❤️"), vec![word("супер"), symbol("👍"), symbol("❤")]);
         // A closing parenthesis after a remark is not a smile.

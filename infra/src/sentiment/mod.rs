@@ -1,14 +1,19 @@
 //! SMRM's built-in sentiment model for Russian and English.
 //!
 //! A multinomial logistic regression over hashed word, stem, bigram and
-//! character n-gram features ([`features`]), trained by `smrm sentiment train`
-//! from the licensed sets in `../shared/sentiment/` and shipped as
-//! `infra/models/sentiment.bin`, compiled into the binary: nothing is fetched
-//! at run time.
+//! character n-gram features ([`features`]) scores a text; a second, small
+//! one, the target head ([`target`]), scores the sentiment toward a target in
+//! it (a brand where its query matched) from the text model's scores of the
+//! whole text and of the target's clause, and the target's role. Both are
+//! trained by `smrm sentiment train` from the licensed sets in
+//! `../shared/sentiment/` and shipped as `infra/models/sentiment.bin`,
+//! compiled into the binary: nothing is fetched at run time.
 
 pub mod data;
 pub mod features;
+pub mod generate;
 pub mod model;
+pub mod target;
 pub mod tenant;
 
 use std::path::Path;
@@ -18,39 +23,78 @@ use smrm_domain::model::mention::Sentiment;
 use smrm_domain::model::sentiment::Correction;
 
 use data::{Confusion, Labelled};
-use features::Extractor;
-use model::{Adaptation, Example, LinearModel, TrainConfig};
+use features::{Extractor, Feature, Spanned};
+use generate::TargetedRow;
+use model::{Adaptation, BadWeights, Example, LinearModel, Logits, TrainConfig};
+use target::Place;
 
 /// The shipped weights (`smrm sentiment train` writes them).
 pub static SHIPPED_WEIGHTS: &[u8] = include_bytes!("../../models/sentiment.bin");
 
-/// Hash buckets of the shipped model: 2^20 × 3 classes × 2 bytes = 6 MiB.
+/// Hash buckets of the shipped text model: 2^20 × 3 classes × 2 bytes = 6 MiB.
 pub const SHIPPED_BITS: u32 = 20;
 
-/// The files the shipped model is trained on, in this order.
-pub const TRAINING_FILES: &[&str] = &["goemotions_en_train.tsv", "cedr_ru_train.tsv"];
+/// The sentence-level files the shipped model is trained on, in this order.
+pub const TRAINING_FILES: &[&str] =
+    &["goemotions_en_train.tsv", "cedr_ru_train.tsv", "rusentne_ru_train.tsv", "brighter_ru_train.tsv"];
+/// The entity-level file the target head is trained on.
+pub const ENTITY_FILE: &str = "rusentne_ru_entity_train.tsv";
 /// The files it is judged on.
 pub const VALIDATION_FILES: &[&str] = &["goemotions_en_val.tsv", "cedr_ru_val.tsv"];
+
+/// The shipped weights: the text model, then the target head, each in
+/// [`LinearModel::to_bytes`]'s format, one after the other.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights {
+    pub text: LinearModel,
+    pub head: LinearModel,
+}
+
+impl Weights {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = self.text.to_bytes();
+        out.extend(self.head.to_bytes());
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, BadWeights> {
+        let (text, rest) = LinearModel::read(bytes)?;
+        let head = LinearModel::from_bytes(rest)?;
+        if head.bits() != target::HEAD_BITS {
+            return Err(BadWeights("the target head has the wrong size"));
+        }
+        Ok(Self { text, head })
+    }
+}
 
 /// The shared model, scoring every text the same for every tenant.
 #[derive(Debug, Clone)]
 pub struct BuiltinSentiment {
-    model: Arc<LinearModel>,
+    text: Arc<LinearModel>,
+    head: Arc<LinearModel>,
     extractor: Extractor,
 }
 
+/// A text read once for all its targets.
+struct Read {
+    tokens: Vec<Spanned>,
+    features: Vec<Feature>,
+    logits: Logits,
+}
+
 impl BuiltinSentiment {
-    pub fn new(model: LinearModel) -> Self {
-        Self { extractor: model.extractor(), model: Arc::new(model) }
+    pub fn new(weights: Weights) -> Self {
+        Self { extractor: weights.text.extractor(), text: Arc::new(weights.text), head: Arc::new(weights.head) }
     }
 
     /// The weights compiled into the binary.
     pub fn shipped() -> Self {
-        Self::new(LinearModel::from_bytes(SHIPPED_WEIGHTS).expect("the shipped sentiment weights are valid"))
+        Self::new(Weights::from_bytes(SHIPPED_WEIGHTS).expect("the shipped sentiment weights are valid"))
     }
 
+    /// The text model.
     pub fn model(&self) -> &Arc<LinearModel> {
-        &self.model
+        &self.text
     }
 
     pub fn extractor(&self) -> Extractor {
@@ -62,26 +106,89 @@ impl BuiltinSentiment {
         self.score_adapted(text, None)
     }
 
+    /// The shared model's sentiment toward `target` (as written in `text`);
+    /// the whole text's when `target` is not in it.
+    pub fn score_toward(&self, text: &str, target: &str) -> Sentiment {
+        let folded = smrm_domain::text::fold(text);
+        let places = target::locate(&folded, &[target]);
+        let (whole, toward) = self.score_all(text, &folded, &[places], None);
+        toward.into_iter().next().unwrap_or(whole)
+    }
+
     /// The sentiment of `text` with a tenant's adaptation on top.
     pub fn score_adapted(&self, text: &str, adaptation: Option<&Adaptation>) -> Sentiment {
-        self.score_folded(text, &smrm_domain::text::fold(text), adaptation)
+        self.score_all(text, &smrm_domain::text::fold(text), &[], adaptation).0
     }
 
-    /// `score_adapted` of a text folded already.
-    pub fn score_folded(&self, text: &str, folded: &str, adaptation: Option<&Adaptation>) -> Sentiment {
-        let features = self.extractor.weigh(self.extractor.buckets_folded(text, folded));
-        let shared = self.model.logits(&features);
-        model::sentiment_of(match adaptation {
-            Some(a) => a.logits(&features, shared),
-            None => shared,
-        })
+    /// The sentiment of the whole text (`folded` is it folded), and toward
+    /// each target (its places in `folded`; a target with none is scored as
+    /// the whole text), with a tenant's adaptation on top: the text is read
+    /// once for all of them.
+    pub fn score_all(
+        &self,
+        text: &str,
+        folded: &str,
+        targets: &[Vec<Place>],
+        adaptation: Option<&Adaptation>,
+    ) -> (Sentiment, Vec<Sentiment>) {
+        let read = self.read(text, folded);
+        let adapted = |features: &[Feature], z: Logits| match adaptation {
+            Some(a) => a.logits(features, z),
+            None => z,
+        };
+        let whole = model::sentiment_of(adapted(&read.features, read.logits));
+        let toward = targets
+            .iter()
+            .map(|places| match self.toward(folded, &read, places) {
+                Some((z, local)) => model::sentiment_of(adapted(local.as_deref().unwrap_or(&read.features), z)),
+                None => whole,
+            })
+            .collect();
+        (whole, toward)
     }
 
-    /// Trains an adaptation to a tenant's corrections.
+    fn read(&self, text: &str, folded: &str) -> Read {
+        let tokens = features::spanned(folded);
+        let features = self.extractor.weigh(self.extractor.buckets_of(text, folded, &tokens));
+        let logits = self.text.logits(&features);
+        Read { tokens, features, logits }
+    }
+
+    /// The head's logits toward the target at `places`, and the features of
+    /// its local context (what an adaptation reads of it), if it has one.
+    fn toward(&self, folded: &str, read: &Read, places: &[Place]) -> Option<(Logits, Option<Vec<Feature>>)> {
+        let (head, local) = self.head_input(folded, read, places)?;
+        Some((self.head.logits(&head), local))
+    }
+
+    /// The head's features for the target at `places`, and its local
+    /// context's features, if it has one.
+    fn head_input(&self, folded: &str, read: &Read, places: &[Place]) -> Option<(Vec<Feature>, Option<Vec<Feature>>)> {
+        let cx = target::context(folded, &read.tokens, places)?;
+        let local = (!cx.local.trim_matches([' ', '.']).is_empty()).then(|| self.extractor.extract(&cx.local));
+        let z_local = local.as_ref().map(|f| self.text.logits(f));
+        Some((target::head_features(read.logits, z_local, &cx), local))
+    }
+
+    /// Trains an adaptation to a tenant's corrections: a correction of a
+    /// mention with matched words is learnt as the head saw it (the local
+    /// context's features over the head's logits), one without as a text.
     pub fn adapt(&self, corrections: &[Correction]) -> Adaptation {
-        let rows: Vec<_> =
-            corrections.iter().map(|c| (self.extractor.extract(&c.text), model::class_index(c.label))).collect();
-        model::adapt(&self.model, &rows, TrainConfig::ADAPTATION)
+        let rows: Vec<model::CorrectionRow> = corrections
+            .iter()
+            .map(|c| {
+                let folded = smrm_domain::text::fold(&c.text);
+                let read = self.read(&c.text, &folded);
+                let places = target::locate(&folded, &c.targets);
+                let label = model::class_index(c.label);
+                match self.toward(&folded, &read, &places) {
+                    Some((z, Some(local))) => (local, label, z),
+                    Some((z, None)) => (read.features, label, z),
+                    None => (read.features, label, read.logits),
+                }
+            })
+            .collect();
+        model::adapt(self.text.bits(), &rows, TrainConfig::ADAPTATION)
     }
 }
 
@@ -94,7 +201,20 @@ pub fn read_files(dir: &Path, files: &[&str]) -> std::io::Result<Vec<Labelled>> 
     Ok(rows)
 }
 
-/// Trains a model from scratch on `rows`, the shipped recipe.
+/// What the shipped model is trained on: sentence-level rows, and
+/// entity-level rows for the target head.
+#[derive(Debug, Clone, Default)]
+pub struct Corpus {
+    pub texts: Vec<Labelled>,
+    pub entities: Vec<TargetedRow>,
+}
+
+/// The shipped corpus: [`TRAINING_FILES`] and [`ENTITY_FILE`] of `dir`.
+pub fn read_corpus(dir: &Path) -> std::io::Result<Corpus> {
+    Ok(Corpus { texts: read_files(dir, TRAINING_FILES)?, entities: data::read_entity_tsv(&dir.join(ENTITY_FILE))? })
+}
+
+/// Trains a text model from scratch on `rows`, the shipped recipe.
 pub fn train_on(rows: &[Labelled], bits: u32, config: TrainConfig) -> LinearModel {
     let x = Extractor::new(bits);
     let examples: Vec<Example> =
@@ -102,11 +222,83 @@ pub fn train_on(rows: &[Labelled], bits: u32, config: TrainConfig) -> LinearMode
     model::train_ensemble(&examples, bits, config)
 }
 
+/// Generated examples per kind, language and half of the data (see
+/// [`generate`]): 7 targets per unit, about 42,000 in all.
+const GENERATED: usize = 1_500;
+
+/// How many times each entity-level row is learnt (see [`train`]).
+const ENTITY_WEIGHT: usize = 8;
+
+/// How the target head is trained: plain AdaGrad over its few features.
+pub const HEAD_CONFIG: TrainConfig =
+    TrainConfig { epochs: 6, learning_rate: 0.1, l2: 1e-5, balanced: true, average: true, ensemble: 1, seed: 42 };
+
+fn is_russian(text: &str) -> bool {
+    text.chars().any(|c| matches!(c, '\u{0400}'..='\u{04FF}'))
+}
+
+/// Trains both models: the text model on every sentence-level row; the head
+/// on the entity rows and on rows generated from the sentence-level ones,
+/// each read by a text model trained on the *other* half of the data (so
+/// the head learns how far to trust the text model's scores on texts it
+/// did not see, not on the ones it learnt by heart).
+pub fn train(corpus: &Corpus, config: TrainConfig) -> Weights {
+    let text = train_on(&corpus.texts, SHIPPED_BITS, config);
+    let mut examples = Vec::new();
+    for half in [false, true] {
+        let (mine, other): (Vec<Labelled>, Vec<Labelled>) =
+            corpus.texts.iter().cloned().partition(|r| half_of(&r.text) == half);
+        let reader = BuiltinSentiment::new(Weights {
+            text: train_on(&other, SHIPPED_BITS, config),
+            head: LinearModel::zeros(target::HEAD_BITS),
+        });
+        let (ru, en): (Vec<Labelled>, Vec<Labelled>) = mine.into_iter().partition(|r| is_russian(&r.text));
+        let seed = config.seed + u64::from(half);
+        let mut rows = generate::generate(&ru, true, GENERATED, seed);
+        rows.extend(generate::generate(&en, false, GENERATED, seed));
+        // The real entity-level rows count eight times: fewer, and the head
+        // learns that a news sentence's entity is neutral whatever is said
+        // around it (measured on held-out entity sentences, `sentiment
+        // experiment`: F1 pos/neg 0.16 at 1×, 0.25 at 4×, 0.30 at 8×, 0.28 at 16×).
+        for r in corpus.entities.iter().filter(|r| half_of(&r.text) == half) {
+            rows.extend(std::iter::repeat_n(r.clone(), ENTITY_WEIGHT));
+        }
+        examples.extend(rows.iter().filter_map(|r| reader.head_example(r)));
+    }
+    let head = model::train_scaled(&examples, target::HEAD_BITS, HEAD_CONFIG, None);
+    Weights { text, head }
+}
+
+/// Which half of the data a text is in, for [`train`]'s cross-fitting.
+fn half_of(text: &str) -> bool {
+    xxhash_rust::xxh3::xxh3_64(text.trim().as_bytes()) & 1 == 1
+}
+
+impl BuiltinSentiment {
+    /// The head's training example for a targeted row, if its target is in it.
+    fn head_example(&self, row: &TargetedRow) -> Option<Example> {
+        let folded = smrm_domain::text::fold(&row.text);
+        let read = self.read(&row.text, &folded);
+        let places = target::locate(&folded, &[&row.target]);
+        let (features, _) = self.head_input(&folded, &read, &places)?;
+        Some(Example { features, label: row.label, offset: [0.0; 3] })
+    }
+}
+
 /// Scores `rows` with `predict`.
 pub fn evaluate(rows: &[Labelled], mut predict: impl FnMut(&str) -> Sentiment) -> Confusion {
     let mut c = Confusion::default();
     for r in rows {
         c.add(r.label, model::class_index(predict(&r.text).label));
+    }
+    c
+}
+
+/// Scores targeted `rows` with the model's sentiment toward each target.
+pub fn evaluate_targets(rows: &[TargetedRow], model: &BuiltinSentiment) -> Confusion {
+    let mut c = Confusion::default();
+    for r in rows {
+        c.add(r.label, model::class_index(model.score_toward(&r.text, &r.target).label));
     }
     c
 }
@@ -190,6 +382,97 @@ mod tests {
         }
     }
 
+    /// Two brands, two feelings: Russian and English, either order,
+    /// switching, comparison, contrast, negation, a verdict far from the
+    /// name. Written for this test (none is made by `generate`, whose brand
+    /// names these are not), before the model was scored on them.
+    pub(crate) const TWO_BRANDS: &[(&str, &str, SentimentLabel, &str, SentimentLabel)] = &[
+        ("Мегасвязь подвела, перешёл на Дейнет — доволен", "Мегасвязь", Negative, "Дейнет", Positive),
+        ("Дейнет радует скоростью, а Мегасвязь опять без связи весь день", "Дейнет", Positive, "Мегасвязь", Negative),
+        ("Мегасвязь гораздо лучше, чем Дейнет", "Мегасвязь", Positive, "Дейнет", Negative),
+        ("Дейнет хуже Мегасвязи во всём", "Дейнет", Negative, "Мегасвязи", Positive),
+        ("В отличие от Дейнета, Мегасвязь работает без перебоев", "Дейнета", Negative, "Мегасвязь", Positive),
+        ("Мегасвязь не оправдала ожиданий, Дейнет же приятно удивил", "Мегасвязь", Negative, "Дейнет", Positive),
+        ("Ушёл из Дейнета в Мегасвязь и ни о чём не жалею", "Дейнета", Negative, "Мегасвязь", Positive),
+        ("Megalink let me down again, switched to Daynet and I love it", "Megalink", Negative, "Daynet", Positive),
+        ("Daynet support is amazing, while Megalink never answers", "Daynet", Positive, "Megalink", Negative),
+        ("Megalink is so much better than Daynet", "Megalink", Positive, "Daynet", Negative),
+        ("Daynet is worse than Megalink in every way", "Daynet", Negative, "Megalink", Positive),
+        ("Unlike Daynet, Megalink has never failed me", "Daynet", Negative, "Megalink", Positive),
+        ("Left Daynet for Megalink last month, no regrets", "Daynet", Negative, "Megalink", Positive),
+        ("I don't like Megalink at all, Daynet is fine", "Megalink", Negative, "Daynet", Positive),
+        ("В отличие от Дейнета, Мегасвязь ни разу не подвела", "Дейнета", Negative, "Мегасвязь", Positive),
+        ("Не понимаю, кто хвалит Дейнет: Мегасвязь намного надёжнее", "Дейнет", Negative, "Мегасвязь", Positive),
+        (
+            "Got my Daynet router yesterday. Megalink's was a joke, this one just works",
+            "Megalink",
+            Negative,
+            "Daynet",
+            Positive,
+        ),
+        ("Мегасвязь? Больше никогда. Дейнет — совсем другое дело!", "Мегасвязь", Negative, "Дейнет", Positive),
+    ];
+
+    /// The bar: at least 3 brand mentions in 4 right. (Wrong here
+    /// when this was written: the double negation `ни разу не подвела`,
+    /// `не оправдала ожиданий`, `работает без перебоев` after a contrast,
+    /// and `I don't like X at all, Y is fine`.)
+    #[test]
+    fn each_brand_of_a_post_gets_its_own_sentiment() {
+        let mut wrong = Vec::new();
+        let mut all = 0;
+        for (text, a, la, b, lb) in TWO_BRANDS {
+            for (target, want) in [(a, la), (b, lb)] {
+                all += 1;
+                let got = shipped().score_toward(text, target).label;
+                if got != *want {
+                    wrong.push(format!("{text:?} toward {target}: {got:?}, not {want:?}"));
+                }
+            }
+        }
+        assert!(wrong.len() * 4 <= all, "{} of {all} wrong:\n{}", wrong.len(), wrong.join("\n"));
+        eprintln!("{} of {all} brand mentions right; wrong:\n{}", all - wrong.len(), wrong.join("\n"));
+    }
+
+    #[test]
+    fn a_target_not_in_the_text_is_the_whole_texts_sentiment() {
+        let text = "Мегасвязь подвела, перешёл на Дейнет — доволен";
+        assert_eq!(shipped().score_toward(text, "Телеком"), shipped().score(text));
+    }
+
+    #[test]
+    fn a_targeted_correction_teaches_the_tenants_model() {
+        // A tenant whose people say that `вжух` said of a brand is praise,
+        // in posts that blame another brand.
+        let corrections: Vec<Correction> = (0..12)
+            .flat_map(|i| {
+                let text = format!("Дейнет опять тормозит {i} день, зато Мегасвязь вжух");
+                [("Мегасвязь", Positive), ("Дейнет", Negative)].map(|(brand, label)| Correction {
+                    label,
+                    text: text.clone(),
+                    language: Some("ru".into()),
+                    targets: vec![brand.into()],
+                })
+            })
+            .collect();
+        let a = shipped().adapt(&corrections);
+        let text = "Сегодня Мегасвязь вжух";
+        let folded = smrm_domain::text::fold(text);
+        let places = vec![smrm_domain::text::places(&folded, &["Мегасвязь"])];
+        let before = shipped().score_all(text, &folded, &places, None).1[0];
+        let after = shipped().score_all(text, &folded, &places, Some(&a)).1[0];
+        assert!(after.score > before.score + 0.2, "{before:?} → {after:?}");
+        assert_eq!(after.label, Positive, "{before:?} → {after:?}");
+    }
+
+    #[test]
+    fn the_weights_round_trip_and_a_truncated_file_is_refused() {
+        let w = Weights::from_bytes(SHIPPED_WEIGHTS).unwrap();
+        assert_eq!(w.to_bytes(), SHIPPED_WEIGHTS);
+        assert!(Weights::from_bytes(&SHIPPED_WEIGHTS[..SHIPPED_WEIGHTS.len() - 1]).is_err());
+        assert!(Weights::from_bytes(&w.text.to_bytes()).is_err(), "a text model alone is not the weights");
+    }
+
     #[test]
     fn an_adaptation_learns_a_tenants_words() {
         let corrections: Vec<Correction> = (0..12)
@@ -197,11 +480,12 @@ mod tests {
                 label: if i % 2 == 0 { Positive } else { Negative },
                 text: format!("{} номер {i}", if i % 2 == 0 { "вжух" } else { "бдыщ" }),
                 language: Some("ru".into()),
+                targets: vec![],
             })
             .collect();
         let a = shipped().adapt(&corrections);
-        assert_eq!(shipped().score_adapted("опять вжух", Some(&a)).label, Positive);
-        assert_eq!(shipped().score_adapted("опять бдыщ", Some(&a)).label, Negative);
+        assert_eq!(shipped().score_adapted("это вжух", Some(&a)).label, Positive);
+        assert_eq!(shipped().score_adapted("это бдыщ", Some(&a)).label, Negative);
         // Texts without those words keep the shared model's view.
         assert_eq!(shipped().score_adapted("ужасный сервис", Some(&a)).label, Negative);
     }

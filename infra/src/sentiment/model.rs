@@ -62,7 +62,7 @@ const FORMAT: u32 = 1;
 /// A weights file that cannot be read.
 #[derive(Debug, thiserror::Error)]
 #[error("not an SMRM sentiment weights file: {0}")]
-pub struct BadWeights(&'static str);
+pub struct BadWeights(pub &'static str);
 
 impl LinearModel {
     pub fn zeros(bits: u32) -> Self {
@@ -127,6 +127,14 @@ impl LinearModel {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, BadWeights> {
+        match Self::read(bytes)? {
+            (model, []) => Ok(model),
+            _ => Err(BadWeights("trailing bytes")),
+        }
+    }
+
+    /// Reads one model from the start of `bytes`; returns it and what follows.
+    pub fn read(bytes: &[u8]) -> Result<(Self, &[u8]), BadWeights> {
         let rest = bytes.strip_prefix(MAGIC).ok_or(BadWeights("no magic"))?;
         let u32_at = |at: usize| rest.get(at..at + 4).map(|s| u32::from_le_bytes(s.try_into().expect("4 bytes")));
         if u32_at(0) != Some(FORMAT) {
@@ -134,14 +142,16 @@ impl LinearModel {
         }
         let bits = u32_at(4).filter(|b| (8..=24).contains(b)).ok_or(BadWeights("bad size"))?;
         let body = &rest[8..];
-        if body.len() != 12 + (3usize << bits) * 2 {
+        let len = 12 + (3usize << bits) * 2;
+        if body.len() < len {
             return Err(BadWeights("truncated"));
         }
+        let (body, after) = body.split_at(len);
         let (bias, weights) = body.split_at(12);
         let bias: [f32; 3] =
             std::array::from_fn(|c| f32::from_le_bytes(bias[c * 4..c * 4 + 4].try_into().expect("4 bytes")));
         let weights = weights.chunks_exact(2).map(|h| half::f16::from_le_bytes([h[0], h[1]]).to_f32()).collect();
-        Ok(Self { bits, weights, bias })
+        Ok((Self { bits, weights, bias }, after))
     }
 }
 
@@ -386,17 +396,22 @@ fn ensemble_in(examples: &[Example], bits: u32, buckets: usize, config: TrainCon
     sum
 }
 
+/// A tenant's correction as the adaptation trains on it: its features, its
+/// label, and the shared model's logits for it (the whole text's, or the
+/// target head's for a targeted mention).
+pub type CorrectionRow = (Vec<Feature>, usize, Logits);
+
 /// Trains a tenant's adaptation on its corrections, over the shared model's
 /// logits for each: only the buckets the corrections touch get weights.
-pub fn adapt(shared: &LinearModel, corrections: &[(Vec<Feature>, usize)], config: TrainConfig) -> Adaptation {
+pub fn adapt(bits: u32, corrections: &[CorrectionRow], config: TrainConfig) -> Adaptation {
     // Only the touched buckets are trained: numbered densely here, so the
     // training's arrays are as small as the corrections.
     let mut local: FxHashMap<u32, u32> = FxHashMap::default();
     let mut global: Vec<u32> = Vec::new();
     let examples: Vec<Example> = corrections
         .iter()
-        .map(|(features, label)| Example {
-            offset: shared.logits(features),
+        .map(|(features, label, offset)| Example {
+            offset: *offset,
             features: features
                 .iter()
                 .map(|&(i, v)| {
@@ -410,7 +425,7 @@ pub fn adapt(shared: &LinearModel, corrections: &[(Vec<Feature>, usize)], config
             label: *label,
         })
         .collect();
-    let dense = ensemble_in(&examples, shared.bits, global.len(), config);
+    let dense = ensemble_in(&examples, bits, global.len(), config);
     let weights = dense
         .weights
         .chunks_exact(3)
@@ -462,10 +477,10 @@ mod tests {
         let x = Extractor::new(12);
         let shared =
             train(&[example(&x, "good", 2), example(&x, "bad", 0), example(&x, "table", 1)], 12, TrainConfig::SHARED);
-        let corrections = vec![(x.extract("jolly"), 0); 20];
-        let a = adapt(&shared, &corrections, TrainConfig::ADAPTATION);
-        assert_eq!(Adaptation::from_bytes(&a.to_bytes()).unwrap(), a);
         let jolly = x.extract("jolly");
+        let corrections = vec![(jolly.clone(), 0, shared.logits(&jolly)); 20];
+        let a = adapt(12, &corrections, TrainConfig::ADAPTATION);
+        assert_eq!(Adaptation::from_bytes(&a.to_bytes()).unwrap(), a);
         assert_eq!(sentiment_of(a.logits(&jolly, shared.logits(&jolly))).label, SentimentLabel::Negative);
         assert!(Adaptation::from_bytes(&a.to_bytes()[..20]).is_err());
     }

@@ -4,7 +4,9 @@
 //! model answering whenever the service fails.
 //!
 //! A model service gets `POST {url}` with
-//! `{"tenant_id": "…", "texts": [{"text": "…", "language": "ru" | null}]}`
+//! `{"tenant_id": "…", "texts": [{"text": "…", "language": "ru" | null,
+//! "targets"?: ["…"]}]}` (`targets`: the words of the text the sentiment is
+//! toward, a brand's matched words; absent: the whole text's)
 //! and answers 200 with `{"results": [{"label": "positive" | "neutral" |
 //! "negative", "score": -1…1 (optional)}]}`, one result per text, in order,
 //! within its timeout. Any other answer, or none in time, and the batch is
@@ -25,6 +27,7 @@ use crate::outbound::{Http, read_limited};
 
 use super::BuiltinSentiment;
 use super::model::Adaptation;
+use super::target::Place;
 
 /// A training run older than this is taken over by another worker.
 const STALE_CLAIM: chrono::Duration = chrono::Duration::minutes(10);
@@ -134,13 +137,27 @@ impl SentimentAnalyzer for TenantSentiment {
             }
         }
         let adaptation = self.adaptation(tenant, choice.adaptation_version).await;
-        texts
-            .iter()
-            .map(|t| match t.folded {
-                Some(folded) => self.shared.score_folded(t.text, folded, adaptation.as_deref()),
-                None => self.shared.score_adapted(t.text, adaptation.as_deref()),
-            })
-            .collect()
+        let mut out = Vec::with_capacity(texts.len());
+        // Runs of entries of one text are read once.
+        for run in texts.chunk_by(|a, b| std::ptr::eq(a.text, b.text)) {
+            let owned;
+            let folded = match run[0].folded {
+                Some(f) => f,
+                None => {
+                    owned = smrm_domain::text::fold(run[0].text);
+                    &owned
+                }
+            };
+            let targets: Vec<Vec<Place>> = run
+                .iter()
+                .filter(|t| !t.targets.is_empty())
+                .map(|t| smrm_domain::text::places(folded, t.targets))
+                .collect();
+            let (whole, toward) = self.shared.score_all(run[0].text, folded, &targets, adaptation.as_deref());
+            let mut toward = toward.into_iter();
+            out.extend(run.iter().map(|t| if t.targets.is_empty() { whole } else { toward.next().unwrap_or(whole) }));
+        }
+        out
     }
 }
 
@@ -154,6 +171,10 @@ struct RemoteRequest<'a> {
 struct RemoteText<'a> {
     text: &'a str,
     language: Option<&'a str>,
+    /// What the sentiment is toward (the brand's matched words), when it is
+    /// toward a target and not the whole text.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    targets: &'a [String],
 }
 
 #[derive(Deserialize)]
@@ -177,7 +198,7 @@ async fn remote_scores(
     let req = http.request(reqwest::Method::POST, &endpoint.url)?;
     let body = RemoteRequest {
         tenant_id: tenant,
-        texts: texts.iter().map(|t| RemoteText { text: t.text, language: t.language }).collect(),
+        texts: texts.iter().map(|t| RemoteText { text: t.text, language: t.language, targets: t.targets }).collect(),
     };
     let timeout = Duration::from_millis(u64::from(endpoint.timeout_ms));
     let work = async {

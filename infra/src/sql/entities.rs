@@ -597,11 +597,15 @@ pub mod sentiment_correction {
         pub tenant_id: Uuid,
         #[sea_orm(primary_key, auto_increment = false)]
         pub post_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub brand_id: Uuid,
         pub label: String,
         #[sea_orm(column_type = "Text")]
         pub text: String,
         pub language: Option<String>,
         pub created_at: DateTimeUtc,
+        /// The words the brand matched, as a JSON array.
+        pub targets: Json,
     }
     no_relations!();
 }

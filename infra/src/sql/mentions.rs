@@ -231,9 +231,13 @@ pub(super) async fn relabelled(
         && changed
         && let Some(text) = &m.post.input.text
     {
-        let correction =
-            Correction { label: m.sentiment.label, text: text.clone(), language: m.post.input.language.clone() };
-        super::sentiment::record_correction(txn, tenant, m.post.id, &correction, m.updated_at).await?;
+        let correction = Correction {
+            label: m.sentiment.label,
+            text: text.clone(),
+            language: m.post.input.language.clone(),
+            targets: m.matched_words.clone(),
+        };
+        super::sentiment::record_correction(txn, tenant, (m.post.id, m.brand_id), &correction, m.updated_at).await?;
     }
     Ok(())
 }

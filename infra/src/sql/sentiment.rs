@@ -6,7 +6,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use smrm_domain::ids::{PostId, TenantId};
+use smrm_domain::ids::{BrandId, PostId, TenantId};
 use smrm_domain::model::mention::SentimentLabel;
 use smrm_domain::model::sentiment::{AdaptationClaim, Correction, ModelChoice, ModelEndpoint, ModelState};
 use smrm_domain::ports::SentimentRepository;
@@ -41,28 +41,39 @@ async fn ensure_row(db: &impl ConnectionTrait, tenant: TenantId) -> DomainResult
     Ok(())
 }
 
-/// Keeps a manual label with its post's text (the latest label per post)
-/// and moves the tenant's corrections version, so its adaptation retrains.
-/// Runs in the transaction that writes the label.
+/// Keeps a manual label of a mention with its post's text and the words
+/// its brand matched (the latest label per post and brand), and moves the
+/// tenant's corrections version, so its adaptation retrains. Runs in the
+/// transaction that writes the label.
 pub(super) async fn record_correction(
     db: &impl ConnectionTrait,
     tenant: TenantId,
-    post: PostId,
+    (post, brand): (PostId, BrandId),
     correction: &Correction,
     at: DateTime<Utc>,
 ) -> DomainResult<()> {
     sentiment_correction::Entity::insert(sentiment_correction::ActiveModel {
         tenant_id: Set(tenant.0),
         post_id: Set(post.0),
+        brand_id: Set(brand.0),
         label: Set(correction.label.as_str().to_owned()),
         text: Set(correction.text.clone()),
         language: Set(correction.language.clone()),
         created_at: Set(at),
+        targets: Set(super::to_json(&correction.targets)),
     })
     .on_conflict(
-        OnConflict::columns([sentiment_correction::Column::TenantId, sentiment_correction::Column::PostId])
-            .update_columns([sentiment_correction::Column::Label, sentiment_correction::Column::CreatedAt])
-            .to_owned(),
+        OnConflict::columns([
+            sentiment_correction::Column::TenantId,
+            sentiment_correction::Column::PostId,
+            sentiment_correction::Column::BrandId,
+        ])
+        .update_columns([
+            sentiment_correction::Column::Label,
+            sentiment_correction::Column::CreatedAt,
+            sentiment_correction::Column::Targets,
+        ])
+        .to_owned(),
     )
     .exec_without_returning(db)
     .await
@@ -170,6 +181,7 @@ impl SentimentRepository for SqlStore {
             .filter(sentiment_correction::Column::TenantId.eq(tenant.0))
             .order_by_desc(sentiment_correction::Column::CreatedAt)
             .order_by_desc(sentiment_correction::Column::PostId)
+            .order_by_desc(sentiment_correction::Column::BrandId)
             .limit(limit)
             .all(&self.db)
             .await
@@ -179,7 +191,7 @@ impl SentimentRepository for SqlStore {
             .map(|r| {
                 let label = SentimentLabel::parse(&r.label)
                     .ok_or_else(|| DomainError::Internal(format!("stored label `{}` is not valid", r.label)))?;
-                Ok(Correction { label, text: r.text, language: r.language })
+                Ok(Correction { label, text: r.text, language: r.language, targets: super::from_json(r.targets)? })
             })
             .collect()
     }

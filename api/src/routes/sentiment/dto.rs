@@ -122,11 +122,21 @@ pub struct SentimentModelInputDto {
 /// Texts to score.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = AnalyzeRequest, example = json!({"texts": ["Не плохо, но дорого", "Best support ever 😍"]}))]
+#[schema(as = AnalyzeRequest, example = json!({
+    "texts": ["Мегасвязь подвела, перешёл на Дейнет — доволен", "Best support ever 😍"],
+    "targets": ["Дейнет", null]
+}))]
 pub struct AnalyzeDto {
     /// 1 to 100 texts of at most 20,000 characters.
     #[schema(min_items = 1, max_items = 100)]
     pub texts: Vec<String>,
+    /// What each text's sentiment is toward: `targets[i]` is a string as it
+    /// occurs in `texts[i]` (whole words; case and `ё`/`е` do not matter; at
+    /// most 200 characters), as a brand's matched words would be, or `null`
+    /// for the whole text. When given, one entry per text. A target that
+    /// does not occur in its text is a 422 naming `targets[i]`.
+    #[serde(default)]
+    pub targets: Option<Vec<Option<String>>>,
     /// ISO 639-1, when known.
     #[serde(default)]
     pub language: Option<String>,

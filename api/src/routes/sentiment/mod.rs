@@ -43,7 +43,9 @@ async fn set_model(
 }
 
 /// Scores texts as the tenant's next posts would be scored (viewer): with its
-/// adaptation, or by its model service. Nothing is stored.
+/// adaptation, or by its model service; each toward its target when
+/// `targets` names one (as a mention is scored toward its brand), else the
+/// whole text. Nothing is stored.
 #[utoipa::path(tag = "sentiment", security(("bearer" = [])), request_body = AnalyzeDto,
     responses((status = 200, body = AnalyzeResultDto), AuthProblems, BodyProblems))]
 #[post("/analyze")]
@@ -52,6 +54,7 @@ async fn analyze(
     who: Auth<Viewer>,
     body: ValidJson<AnalyzeDto>,
 ) -> Result<HttpResponse, ApiError> {
-    let scores = state.sentiment.analyze(&who, &body.0.texts, body.0.language.as_deref()).await?;
+    let AnalyzeDto { texts, targets, language } = body.0;
+    let scores = state.sentiment.analyze(&who, &texts, targets.as_deref(), language.as_deref()).await?;
     Ok(HttpResponse::Ok().json(AnalyzeResultDto::from(scores)))
 }
