@@ -2,9 +2,11 @@
 //! toward one brand in a post, so one post can hold a correction per brand.
 //! `sentiment_corrections` gains `brand_id` (in its primary key) and
 //! `targets`, the words the brand matched (what the label is toward; `[]`:
-//! the whole text). Stored corrections take both from their post's manual
-//! mention; one without such a mention (its label was undone since) is
-//! dropped, as a correction no longer in force.
+//! the whole text). A stored correction (one per post, the latest label a
+//! person gave any of its mentions) becomes one per manual mention of its
+//! post that carries its label: a post whose two brands were labelled apart
+//! keeps the later label on its brand only, not on both. One without such a
+//! mention (its label was undone since) is dropped, as no longer in force.
 //!
 //! PostgreSQL (and Citus, where the table is distributed already) alters
 //! the table in place; SQLite, which cannot change a primary key, makes it
@@ -32,11 +34,13 @@ impl MigrationTrait for Migration {
         for sql in [
             "ALTER TABLE sentiment_corrections ADD COLUMN brand_id uuid",
             "ALTER TABLE sentiment_corrections ADD COLUMN targets jsonb NOT NULL DEFAULT '[]'::jsonb",
-            "UPDATE sentiment_corrections c SET brand_id = m.brand_id, targets = m.matched_words FROM mentions m \
-             WHERE m.tenant_id = c.tenant_id AND m.post_id = c.post_id AND m.sentiment_origin = 'manual'",
+            "ALTER TABLE sentiment_corrections DROP CONSTRAINT sentiment_corrections_pkey",
+            "INSERT INTO sentiment_corrections (tenant_id, post_id, label, text, language, created_at, brand_id, targets) \
+             SELECT c.tenant_id, c.post_id, c.label, c.text, c.language, c.created_at, m.brand_id, m.matched_words \
+             FROM sentiment_corrections c JOIN mentions m ON m.tenant_id = c.tenant_id AND m.post_id = c.post_id \
+             AND m.sentiment_origin = 'manual' AND m.sentiment_label = c.label WHERE c.brand_id IS NULL",
             "DELETE FROM sentiment_corrections WHERE brand_id IS NULL",
             "ALTER TABLE sentiment_corrections ALTER COLUMN brand_id SET NOT NULL",
-            "ALTER TABLE sentiment_corrections DROP CONSTRAINT sentiment_corrections_pkey",
             "ALTER TABLE sentiment_corrections ADD PRIMARY KEY (tenant_id, post_id, brand_id)",
         ] {
             db.execute_unprepared(sql).await?;
@@ -96,7 +100,7 @@ async fn rebuild(m: &SchemaManager<'_>, targeted: bool) -> Result<(), DbErr> {
         "INSERT INTO sentiment_corrections_next (tenant_id, post_id, label, text, language, created_at, brand_id, targets) \
          SELECT c.tenant_id, c.post_id, c.label, c.text, c.language, c.created_at, m.brand_id, m.matched_words \
          FROM sentiment_corrections c JOIN mentions m ON m.tenant_id = c.tenant_id AND m.post_id = c.post_id \
-         AND m.sentiment_origin = 'manual' WHERE true ON CONFLICT DO NOTHING"
+         AND m.sentiment_origin = 'manual' AND m.sentiment_label = c.label WHERE true ON CONFLICT DO NOTHING"
     } else {
         "INSERT INTO sentiment_corrections_next (tenant_id, post_id, label, text, language, created_at) \
          SELECT tenant_id, post_id, label, text, language, created_at FROM sentiment_corrections c \

@@ -273,3 +273,79 @@ async fn on_citus_every_table_is_placed_by_tenant_once() {
     let plan: Vec<String> = plan.iter().map(|r| r.try_get_by_index::<String>(0).unwrap()).collect();
     assert!(plan.iter().any(|l| l.contains("Task Count: 1")), "one shard answers a tenant's read: {plan:#?}");
 }
+
+/// Migration 15 gives each stored correction (one per post, the latest
+/// label given to any of its mentions) the brand of the manual mention
+/// that carries its label, and no other brand of the post.
+#[actix_web::test]
+async fn upgrading_ties_each_correction_to_the_mention_that_carries_its_label() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    use smrm_migrations::{Migrator, MigratorTrait};
+
+    let app = spawn_durable_app(|_| {}).await;
+    let t = app.signup("Upgrade").await;
+    let mega = app.brand(&t.token, "Мегасвязь").await;
+    let day = app.brand(&t.token, "Дейнет").await;
+    let items = vec![post("two", "Мегасвязь подвела, перешёл на Дейнет — доволен"), post("one", "Дейнет радует")];
+    app.post("/v1/mentions/batch").token(&t.token).json(json!({ "items": items })).send().await.expect(200);
+    for (brand, external_id, label) in
+        [(&mega, "two", "negative"), (&day, "two", "positive"), (&day, "one", "negative")]
+    {
+        let listed = app.get(&format!("/v1/mentions?brand_id={brand}")).token(&t.token).send().await.expect(200);
+        let m = &listed.body["data"].as_array().unwrap().iter().find(|m| m["external_id"] == external_id).unwrap();
+        let path = format!("/v1/mentions/{}", m["id"].as_str().unwrap());
+        app.patch(&path).token(&t.token).json(json!({ "sentiment": label })).send().await.expect(200);
+    }
+
+    let store = app.store().await;
+    let db = store.connection();
+    let backend = db.get_database_backend();
+    let sql = |pg: &str| if backend == DbBackend::Postgres { pg.to_owned() } else { pg.replace("$1", "?") };
+    let count = |brand: Option<&str>| {
+        let (query, values): (String, Vec<sea_orm::Value>) = match brand {
+            Some(b) => (
+                sql("SELECT COUNT(*) AS n FROM sentiment_corrections WHERE brand_id = $1"),
+                vec![uuid::Uuid::parse_str(b).unwrap().into()],
+            ),
+            None => ("SELECT COUNT(*) AS n FROM sentiment_corrections".to_owned(), vec![]),
+        };
+        async move {
+            let row = db.query_one_raw(Statement::from_sql_and_values(backend, query, values)).await.unwrap().unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        }
+    };
+    assert_eq!(count(None).await, 3, "a correction per labelled mention");
+
+    // Back to one correction per post, as before migration 15, where the
+    // two-brand post's holds the label given last: Дейнет's.
+    Migrator::down(db, Some(1)).await.unwrap();
+    assert_eq!(count(None).await, 2, "one correction per post");
+    db.execute_raw(Statement::from_string(
+        backend,
+        "UPDATE sentiment_corrections SET label = 'positive' \
+         WHERE post_id IN (SELECT id FROM posts WHERE external_id = 'two')",
+    ))
+    .await
+    .unwrap();
+
+    Migrator::up(db, None).await.unwrap();
+    assert_eq!(count(Some(&mega)).await, 0, "Мегасвязь's label was not the correction's");
+    assert_eq!(count(Some(&day)).await, 2, "Дейнет's mentions of both posts");
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql("SELECT label, targets FROM sentiment_corrections WHERE brand_id = $1 ORDER BY label"),
+            [uuid::Uuid::parse_str(&day).unwrap().into()],
+        ))
+        .await
+        .unwrap();
+    let labels: Vec<String> = rows.iter().map(|r| r.try_get("", "label").unwrap()).collect();
+    assert_eq!(labels, ["negative", "positive"]);
+    for r in &rows {
+        let targets: Value = r.try_get("", "targets").unwrap();
+        assert!(targets.to_string().to_lowercase().contains("дейнет"), "{targets}");
+    }
+    // The upgraded corrections are the tenant's, as the API counts them.
+    let r = app.get("/v1/sentiment/model").token(&t.token).send().await.expect(200);
+    assert_eq!(r.body["corrections"], 2, "{}", r.body);
+}

@@ -370,7 +370,6 @@ const TWO_BRANDS: &[(&str, &str, &str, &str, &str)] = &[
     ("Дейнет хуже Мегасвязи во всём", "Дейнет", "negative", "Мегасвязи", "positive"),
     ("Ушёл из Дейнета в Мегасвязь и ни о чём не жалею", "Дейнета", "negative", "Мегасвязь", "positive"),
     ("Megalink let me down again, switched to Daynet and I love it", "Megalink", "negative", "Daynet", "positive"),
-    ("Daynet support is amazing, while Megalink never answers", "Daynet", "positive", "Megalink", "negative"),
     ("Megalink is so much better than Daynet", "Megalink", "positive", "Daynet", "negative"),
     ("Unlike Daynet, Megalink has never failed me", "Daynet", "negative", "Megalink", "positive"),
 ];

@@ -65,12 +65,18 @@ pub fn read_entity_tsv(path: &Path) -> std::io::Result<Vec<TargetedRow>> {
 /// the trimmed text, modulo 5 — a rule any language can repeat
 /// (`tests/bench/sentiment_baseline.py` does).
 pub fn held_out(text: &str) -> bool {
+    fold_of(text) == 0
+}
+
+/// Which of five folds a text is in: [`held_out`]'s hash, modulo 5 (fold 0
+/// is the held-out fifth).
+pub fn fold_of(text: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.trim().bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    h.is_multiple_of(5)
+    h % 5
 }
 
 /// Predicted against true labels.
@@ -83,6 +89,15 @@ pub struct Confusion {
 impl Confusion {
     pub fn add(&mut self, truth: usize, predicted: usize) {
         self.counts[truth][predicted] += 1;
+    }
+
+    /// Adds another confusion's counts to this one.
+    pub fn merge(&mut self, other: &Confusion) {
+        for (row, o) in self.counts.iter_mut().zip(&other.counts) {
+            for (x, y) in row.iter_mut().zip(o) {
+                *x += y;
+            }
+        }
     }
 
     pub fn total(&self) -> u64 {

@@ -19,6 +19,12 @@
 //!    B …`, `unlike A, B …`: B gets the phrase's label, A the opposite),
 //!    and two verdicts (`A подвёл, а B не подводит`, `A keeps crashing, but
 //!    B just works`), each also with the brands the other way round.
+//! 4. **A brand in the sentence**: a row whose first subject pronoun (`он`,
+//!    `она`, `оно`, `они`, `это`; `it`, `this`, `that`, `he`, `she`,
+//!    `they`) is replaced by a brand's name; the brand gets the row's label.
+//!    Without these, a brand named inside a sentence was only ever seen in
+//!    comparisons, switches and contrasts, all polar, and the head called
+//!    `Daynet will publish its report on Monday` positive.
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -101,6 +107,25 @@ const RU_WORSE: &[&str] = &["хуже", "дороже", "медленнее"];
 const EN_BETTER: &[&str] = &["better", "cheaper", "faster", "nicer"];
 const EN_WORSE: &[&str] = &["worse", "slower", "pricier"];
 
+const RU_SUBJECTS: &[&str] = &["он", "она", "оно", "они", "это"];
+const EN_SUBJECTS: &[&str] = &["it", "this", "that", "he", "she", "they"];
+
+/// `text` with its first word that is one of `subjects` (in any case)
+/// replaced by `name`, if it has one.
+fn with_subject(text: &str, subjects: &[&str], name: &str) -> Option<String> {
+    let mut start = None;
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        if c.is_alphanumeric() {
+            start.get_or_insert(i);
+        } else if let Some(s) = start.take()
+            && subjects.contains(&text[s..i].to_lowercase().as_str())
+        {
+            return Some(format!("{}{name}{}", &text[..s], &text[i..]));
+        }
+    }
+    None
+}
+
 struct Pick(ChaCha8Rng);
 
 impl Pick {
@@ -170,19 +195,43 @@ fn short(rows: &[Labelled]) -> [Vec<&Labelled>; 3] {
     by_label
 }
 
-/// `n` examples of each kind from `rows` (one language's), with `seed`.
-pub fn generate(rows: &[Labelled], russian: bool, n: usize, seed: u64) -> Vec<TargetedRow> {
+/// How many posts of each kind [`generate`] makes.
+#[derive(Debug, Clone, Copy)]
+pub struct Mix {
+    pub one_brand: usize,
+    pub two_rows: usize,
+    pub relations: usize,
+    pub in_sentence: usize,
+}
+
+impl Mix {
+    /// What the head is trained on, per `n`: as many one-brand posts (a
+    /// third of them neutral) as two-brand ones, so the head does not learn
+    /// that a brand is mostly talked of with feeling.
+    pub fn training(n: usize) -> Self {
+        Self { one_brand: 2 * n, two_rows: n, relations: n, in_sentence: 2 * n }
+    }
+
+    /// Two-brand posts only, for measuring.
+    pub fn two_brands(n: usize) -> Self {
+        Self { one_brand: 0, two_rows: n, relations: 2 * n, in_sentence: 0 }
+    }
+}
+
+/// Examples of each kind, as many as `mix` says, from `rows` (one
+/// language's), with `seed`, in the order of the kinds.
+pub fn generate(rows: &[Labelled], russian: bool, mix: Mix, seed: u64) -> Vec<TargetedRow> {
     let pools = short(rows);
     if pools.iter().any(|p| p.is_empty()) {
         return Vec::new();
     }
     let mut pick = Pick(ChaCha8Rng::seed_from_u64(seed));
-    let mut out = Vec::with_capacity(5 * n);
+    let mut out = Vec::with_capacity(mix.one_brand + 2 * (mix.two_rows + mix.relations) + mix.in_sentence);
     let push = |out: &mut Vec<TargetedRow>, text: &str, target: &str, label: usize| {
         out.push(TargetedRow { label, text: text.to_owned(), target: target.to_owned() })
     };
     // 1. One brand.
-    for _ in 0..n {
+    for _ in 0..mix.one_brand {
         let label = pick.below(3);
         let row = pick.one(&pools[label]);
         let (b, _) = two_names(&mut pick, russian);
@@ -199,10 +248,10 @@ pub fn generate(rows: &[Labelled], russian: bool, n: usize, seed: u64) -> Vec<Ta
         push(&mut out, &text, &target, row.label);
     }
     // 2. Two brands, two rows.
-    for _ in 0..n {
+    for _ in 0..mix.two_rows {
         let (first, second) = match pick.below(10) {
-            0 => (NEU, POS),
-            1 => (NEG, NEU),
+            0 | 1 => (NEU, POS),
+            2 | 3 => (NEG, NEU),
             k if k % 2 == 0 => (POS, NEG),
             _ => (NEG, POS),
         };
@@ -222,7 +271,7 @@ pub fn generate(rows: &[Labelled], russian: bool, n: usize, seed: u64) -> Vec<Ta
         push(&mut out, &text, b, second);
     }
     // 3. Two brands, one relation.
-    for _ in 0..2 * n {
+    for _ in 0..mix.relations {
         let (a, b) = two_names(&mut pick, russian);
         let tail = if pick.chance(50) { format!(" {}", sentence(&pick.one(&pools[POS]).text)) } else { String::new() };
         let (an, ag, bn, bg, bd) = (a.nom(), a.genitive(), b.nom(), b.genitive(), b.dat());
@@ -259,6 +308,21 @@ pub fn generate(rows: &[Labelled], russian: bool, n: usize, seed: u64) -> Vec<Ta
         push(&mut out, &text, fa, la);
         push(&mut out, &text, fb, lb);
     }
+    // 4. A brand in the sentence.
+    let subjects = if russian { RU_SUBJECTS } else { EN_SUBJECTS };
+    let pools: Vec<Vec<&Labelled>> = pools
+        .iter()
+        .map(|p| p.iter().copied().filter(|r| with_subject(&r.text, subjects, "").is_some()).collect())
+        .collect();
+    if pools.iter().all(|p| !p.is_empty()) {
+        for _ in 0..mix.in_sentence {
+            let label = pick.below(3);
+            let row = pick.one(&pools[label]);
+            let (b, _) = two_names(&mut pick, russian);
+            let text = with_subject(row.text.trim(), subjects, b.nom()).expect("the pool's rows have a subject");
+            push(&mut out, &text, b.nom(), row.label);
+        }
+    }
     out
 }
 
@@ -267,7 +331,7 @@ mod tests {
     use super::*;
 
     fn rows() -> Vec<Labelled> {
-        ["ужасный сервис, никогда больше", "обычный день в офисе", "спасибо, всё отлично работает"]
+        ["ужасный сервис, он никогда больше", "обычный день в офисе, это вторник", "спасибо, всё отлично работает"]
             .iter()
             .enumerate()
             .map(|(label, text)| Labelled { label, text: (*text).into() })
@@ -275,14 +339,29 @@ mod tests {
     }
 
     #[test]
+    fn a_subject_pronoun_gives_its_place_to_the_brand() {
+        assert_eq!(with_subject("Well, it works!", EN_SUBJECTS, "Zentro").as_deref(), Some("Well, Zentro works!"));
+        assert_eq!(with_subject("Это — провал", RU_SUBJECTS, "Банкор").as_deref(), Some("Банкор — провал"));
+        assert_eq!(with_subject("Itself, thistle", EN_SUBJECTS, "Zentro"), None, "whole words only");
+    }
+
+    #[test]
     fn every_target_is_in_its_text_and_the_output_is_reproducible() {
-        let out = generate(&rows(), true, 50, 7);
+        let mix = Mix { one_brand: 50, two_rows: 50, relations: 100, in_sentence: 50 };
+        let out = generate(&rows(), true, mix, 7);
+        // The positive row has no subject to replace: no kind 4.
         assert_eq!(out.len(), 50 + 100 + 200);
+        let mut subjects = rows();
+        subjects[2].text = "спасибо, она отлично работает".into();
+        let out = generate(&subjects, true, mix, 7);
+        assert_eq!(out.len(), 50 + 100 + 200 + 50);
+        let placed = out.iter().filter(|r| !r.text.contains(" она ") && r.text.contains(" отлично работает"));
+        assert!(placed.count() > 0, "a brand took the pronoun's place");
         for r in &out {
             let folded = smrm_domain::text::fold(&r.text);
             assert!(!super::super::target::locate(&folded, &[&r.target]).is_empty(), "{r:?}");
         }
-        assert_eq!(out, generate(&rows(), true, 50, 7));
+        assert!(out == generate(&subjects, true, mix, 7), "the same rows and seed make the same examples");
         assert!(out.iter().any(|r| r.label == POS) && out.iter().any(|r| r.label == NEG));
     }
 }

@@ -89,6 +89,11 @@ impl LinearModel {
         }
     }
 
+    /// Adds `by` to the bias of class `class` (an index of [`CLASSES`]).
+    pub fn shift(&mut self, class: usize, by: f32) {
+        self.bias[class] += by;
+    }
+
     pub fn bits(&self) -> u32 {
         self.bits
     }

@@ -311,6 +311,16 @@ fn roles_at(tokens: &[Spanned], a: usize, b: usize, left: usize, right: usize, c
             cx.hashed.push(hash(side, stem.as_bytes()));
         }
     }
+    // The target's own words, by stem: what RuSentNE says of `боевики` or
+    // `полиция` wherever they stand. A brand's name is in no training row,
+    // so for a brand these weigh nothing (measured over five folds, `smrm
+    // sentiment folds`: entity F1 pos/neg 0.299 → 0.317). Distance-marked
+    // window words and a window of five did not help.
+    for w in tokens[a..=b].iter().filter_map(word_of) {
+        stem.clear();
+        crate::matcher::push_stem(w, &mut stem);
+        cx.hashed.push(hash(b"T", stem.as_bytes()));
+    }
     // Contrasted: the words right before it are a contrast.
     if CONTRASTS.iter().any(|c| c.len() <= before.len() && c.iter().rev().zip(&before).all(|(x, y)| x == y)) {
         cx.roles.push(Role::Contrasted);
