@@ -35,7 +35,8 @@ usage: smrm sentiment <train|eval|experiment|adapt-experiment> [--data DIR] [--w
 DIR defaults to ../shared/sentiment. --in-domain stops `experiment` before
 its leave-one-dataset-out part. --recipe overrides the shipped recipe
 (for trying one; the shipped weights are trained without it): the text model's epochs, lr, l2 and ensemble, `repeat`
-(the most a small set's rows are repeated), `entity` (how often an entity
+(the most a small set's rows are repeated), `balance` (the most a
+set's rarer class's rows are repeated), `entity` (how often an entity
 row is learnt by the head) and `shift` (taken off the head's neutral
 bias), e.g. --recipe epochs=8,repeat=1.";
 
@@ -67,6 +68,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
                         "l2" => out.recipe.text.l2 = v.parse().map_err(|_| bad())?,
                         "ensemble" => out.recipe.text.ensemble = v.parse().map_err(|_| bad())?,
                         "repeat" => out.recipe.max_repeat = v.parse().map_err(|_| bad())?,
+                        "balance" => out.recipe.class_balance = v.parse().map_err(|_| bad())?,
                         "entity" => out.recipe.entity_weight = v.parse().map_err(|_| bad())?,
                         "shift" => out.recipe.neutral_shift = v.parse().map_err(|_| bad())?,
                         _ => return Err(format!("unknown recipe key `{k}`")),
@@ -306,7 +308,7 @@ fn experiment(args: &Args) -> Result<(), String> {
     for (k, (name, _, test)) in sets.iter().enumerate() {
         let others: Vec<&[Labelled]> =
             sets.iter().enumerate().filter(|(j, _)| *j != k).map(|(_, (_, train, _))| train.as_slice()).collect();
-        let text = train_on(&pool(&others, recipe.max_repeat), SHIPPED_BITS, recipe.text);
+        let text = train_on(&pool(&others, &recipe), SHIPPED_BITS, recipe.text);
         let c = evaluate(test, |t| model::sentiment_of(text.logits(&text.extractor().extract(t))));
         let f1 = c.f1();
         say(format_args!("| {name} | **{:.3}** | {:.3} / {:.3} / {:.3} |", c.macro_f1(), f1[0], f1[1], f1[2]));
